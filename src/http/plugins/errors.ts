@@ -1,0 +1,81 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainError, UnavailableError, type ErrorDetail } from '../../domain/errors.ts';
+
+
+/** The one place domain errors become HTTP (STYLE.md: errors). */
+export function statusFor(err: DomainError): number {
+  switch (err.name) {
+    case 'ValidationError':
+      return 400;
+    case 'UnauthorizedError':
+      return 401;
+    case 'ForbiddenError':
+      return 403;
+    case 'NotFoundError':
+    case 'TenantNotFoundError':
+      return 404;
+    case 'ConflictError':
+      return 409;
+    case 'PayloadTooLargeError':
+      return 413;
+    case 'UpstreamError':
+      return 502;
+    case 'UnavailableError':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+export function errorBody(code: string, message: string, details: ErrorDetail[] = []) {
+  return { error: { code, message, details } };
+}
+
+/** Maps Fastify's own errors (schema, body parsing, limits) onto the contract's error shape. */
+function fromFastifyError(err: FastifyError): { status: number; code: string; message: string; details: ErrorDetail[] } | null {
+  if (err.validation) {
+    const details = err.validation.map((v) => {
+      const field =
+        (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') ||
+        String((v.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty ?? (v.params as { additionalProperty?: string })?.additionalProperty ?? '');
+      return { field, message: `${field || 'value'} ${v.message ?? 'is invalid'}` };
+    });
+    return { status: 400, code: 'validation_error', message: `Invalid ${err.validationContext ?? 'request'}`, details };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', message: err.message, details: [] };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', message: 'Send application/json or application/x-ndjson', details: [] };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'invalid_json', message: 'The request body is empty', details: [] };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'invalid_request', message: 'Content-Length does not match the body', details: [] };
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON', details: [] };
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: err.statusCode, code: 'bad_request', message: 'The request could not be processed', details: [] };
+  }
+  return null;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof DomainError) {
+      const status = statusFor(err);
+      if (err instanceof UnavailableError) reply.header('Retry-After', '5');
+      if (status >= 500) req.log.warn({ err, code: err.code }, 'request failed');
+      return reply.status(status).send(errorBody(err.code, err.message, err.details));
+    }
+    const mapped = fromFastifyError(err);
+    if (mapped) return reply.status(mapped.status).send(errorBody(mapped.code, mapped.message, mapped.details));
+    // Anything else is a bug: log it in full, answer without internals.
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send(errorBody('internal_error', `Internal error; quote request id ${req.id} when reporting it`));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(errorBody('not_found', `No route for ${req.method} ${req.url.split('?')[0]}`));
+  });
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../domain/errors.ts';
+import { ingestBatch } from '../../ingest/ingest-service.ts';
+import { isIngestKind } from '../../ingest/kinds.ts';
+import { serviceContext, type AppDeps } from '../context.ts';
+
+export interface IngestHooks {
+  /** Called after COMMIT with the tenants whose data changed (cache invalidation, metrics). */
+  afterCommit?(kind: string, tenantIds: string[], counts: { inserted: number; updated: number; unchanged: number }): Promise<void>;
+}
+
+/** POST /ingest/{kind}: the body is parsed by our own code so errors can name record indexes. */
+export async function ingestRoutes(app: FastifyInstance, deps: AppDeps & IngestHooks) {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/x-ndjson'], { parseAs: 'string', bodyLimit: deps.config.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.config.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/ingest/:kind',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Ingest a batch (JSON array or NDJSON), all or nothing',
+        params: {
+          type: 'object',
+          properties: { kind: { type: 'string' } },
+          required: ['kind'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const { kind } = req.params as { kind: string };
+      if (!isIngestKind(kind)) {
+        throw new NotFoundError('unknown_kind', `Unknown kind "${kind}"; use workflow_runs, incidents, metrics or predictions`);
+      }
+      const body = typeof req.body === 'string' ? req.body : '';
+      const { tenantIds, ...counts } = await ingestBatch(serviceContext(deps, req), kind, body, req.headers['content-type']);
+      await deps.afterCommit?.(kind, tenantIds, counts);
+      return reply.status(200).send(counts);
+    },
+  );
+}

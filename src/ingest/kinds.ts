@@ -1,0 +1,33 @@
+import type { TableName } from '../storage/types.ts';
+import { TABLE_COLUMNS } from '../storage/schema.ts';
+
+export type IngestKindName = 'workflow_runs' | 'incidents' | 'metrics' | 'predictions';
+
+export interface KindSpec {
+  table: TableName;
+  columns: readonly string[];
+  /** SQL expression of the record key within a tenant, as text. */
+  keySql: string;
+  /** The same key computed from a record, to match rows fetched back. */
+  keyOf(rec: Record<string, unknown>): string;
+}
+
+const cols = (t: string) => TABLE_COLUMNS[t]!.map(([c]) => c);
+
+/** Where each ingest kind is stored and how its records are identified (contract: upsert keys). */
+export const KIND_SPECS: Record<IngestKindName, KindSpec> = {
+  workflow_runs: { table: 'workflow_runs', columns: cols('workflow_runs'), keySql: 'id', keyOf: (r) => String(r.id) },
+  incidents: { table: 'incidents', columns: cols('incidents'), keySql: 'id', keyOf: (r) => String(r.id) },
+  predictions: { table: 'predictions', columns: cols('predictions'), keySql: 'id', keyOf: (r) => String(r.id) },
+  // ts_ms is the part after the last '|', so any service name keeps the key unambiguous.
+  metrics: {
+    table: 'metric_samples',
+    columns: cols('metric_samples'),
+    keySql: "service || '|' || CAST(ts_ms AS VARCHAR)",
+    keyOf: (r) => `${String(r.service)}|${String(r.ts_ms)}`,
+  },
+};
+
+export function isIngestKind(kind: string): kind is IngestKindName {
+  return Object.prototype.hasOwnProperty.call(KIND_SPECS, kind);
+}

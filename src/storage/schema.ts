@@ -1,0 +1,59 @@
+/**
+ * Column lists of the record tables, shared by both engines for bulk inserts and row mapping.
+ * Timestamps are epoch milliseconds (BIGINT) so arithmetic is exact and identical on both engines.
+ */
+
+export type ColumnType = 'text' | 'bigint' | 'double';
+
+
+export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnType])[]> = {
+  workflow_runs: [
+    ['tenant_id', 'text'],
+    ['id', 'text'],
+    ['workflow_id', 'text'],
+    ['workflow_name', 'text'],
+    ['service', 'text'],
+    ['status', 'text'],
+    ['started_at_ms', 'bigint'],
+    ['finished_at_ms', 'bigint'],
+    ['duration_ms', 'double'],
+  ],
+  incidents: [
+    ['tenant_id', 'text'],
+    ['id', 'text'],
+    ['service', 'text'],
+    ['severity', 'text'],
+    ['title', 'text'],
+    ['opened_at_ms', 'bigint'],
+    ['acknowledged_at_ms', 'bigint'],
+    ['resolved_at_ms', 'bigint'],
+  ],
+  metric_samples: [
+    ['tenant_id', 'text'],
+    ['service', 'text'],
+    ['ts_ms', 'bigint'],
+    ['p95_latency_ms', 'double'],
+    ['throughput_rps', 'double'],
+    ['error_rate', 'double'],
+  ],
+  predictions: [
+    ['tenant_id', 'text'],
+    ['id', 'text'],
+    ['model', 'text'],
+    ['model_version', 'text'],
+    ['workflow_run_id', 'text'],
+    ['predicted_at_ms', 'bigint'],
+    ['failure_probability', 'double'],
+    ['outcome', 'text'],
+  ],
+};
+
+export function columnTypesOf(table: string, columns: readonly string[]): ColumnType[] {
+  const spec = TABLE_COLUMNS[table];
+  return columns.map((c) => {
+    const found = spec?.find(([name]) => name === c);
+    // Tables outside TABLE_COLUMNS (keys, tenants) use text unless the column name says otherwise.
+    if (found) return found[1];
+    return c.endsWith('_ms') || c.endsWith('_micros') || c === 'count' ? 'bigint' : 'text';
+  });
+}

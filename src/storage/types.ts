@@ -1,0 +1,83 @@
+/**
+ * The storage seam. Each engine (duckdb/, postgres/) implements `Storage`; services above it
+ * write one SQL text per query and use the `Dialect` helpers where the engines differ.
+ */
+
+export type SqlValue = string | number | bigint | boolean | null | readonly string[] | readonly number[];
+export type Row = Record<string, unknown>;
+
+export interface Executor {
+  /** Runs a statement and returns its rows; BIGINT/NUMERIC columns come back as JS numbers. */
+  query<T extends object = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+}
+
+export interface Transaction extends Executor {
+  readonly dialect: Dialect;
+  /** Bulk-inserts rows whose values follow `columns` order. */
+  insertMany(table: TableName, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /**
+   * Serialises writers of the same tenants until the transaction ends (PostgreSQL advisory
+   * locks; DuckDB already has a single writer), so concurrent upserts of one id cannot race.
+   */
+  lockTenants(tenantIds: readonly string[]): Promise<void>;
+}
+
+/**
+ * Small named SQL helpers whose text differs per engine. Same names on every engine, so report
+ * SQL reads the same everywhere (STYLE.md practice 3).
+ */
+export interface Dialect {
+  /** `expr` is one of the values of the array bound at parameter `param` (e.g. "$2"). */
+  inArray(expr: string, param: string): string;
+  /** Continuous percentile (linear interpolation) of `expr` as an aggregate. */
+  percentileCont(expr: string, fraction: number): string;
+  /** Cast to double precision. */
+  double(expr: string): string;
+  /** Integer division towards negative infinity, for slot arithmetic on epoch ms. */
+  floorDiv(expr: string, divisor: number): string;
+  /** Value of the row holding the greatest `orderBy` within the group. */
+  argMax(expr: string, orderBy: string): string;
+  /** Byte-wise ordering/comparison of a text expression, independent of the database collation. */
+  binaryText(expr: string): string;
+}
+
+export interface Capabilities {
+  /** Exactly one process may open the database (DuckDB): in-process caches can be authoritative. */
+  singleProcess: boolean;
+}
+
+export type TableName =
+  | 'tenants'
+  | 'api_keys'
+  | 'admin_keys'
+  | 'workflow_runs'
+  | 'incidents'
+  | 'metric_samples'
+  | 'predictions'
+  | 'rollup_runs'
+  | 'rollup_runs_duration';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Storage extends Executor {
+  readonly engine: 'duckdb' | 'postgres';
+  readonly dialect: Dialect;
+  readonly capabilities: Capabilities;
+  /** Applies pending numbered migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Streams a query's rows in chunks without materialising the whole result, for exports.
+   * Breaking out of the loop cancels the query.
+   */
+  stream<T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number): AsyncIterable<T[]>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
