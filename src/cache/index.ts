@@ -25,7 +25,8 @@ export interface ReportCacheDeps {
  * Creates the report cache: shared Redis when `config.redisUrl` is set, otherwise an
  * in-process LRU of `config.cacheMaxEntries` entries (0 disables it). The Redis
  * connection is opened in the background; until it is up the cache is bypassed,
- * so startup never waits on Redis. Call `close()` on shutdown.
+ * so startup never waits on Redis (`cacheMaxEntries` bounds only the in-process
+ * LRU; Redis's own maxmemory bounds the shared one). Call `close()` on shutdown.
  */
 export function createReportCache({ config, logger, metrics }: ReportCacheDeps): ReportCache {
   if (config.redisUrl) {

@@ -11,8 +11,7 @@ import type { ErrorDetail } from '../domain/errors.ts';
 
 /**
  * Stands in for an NDJSON line that is not valid JSON, so that `records[i]` stays the record at
- * index `i` and validateBatch can report the line at the right place (and never store a batch
- * with a hole in it).
+ * index `i` for validateBatch's details. validateBatch skips it (no record, no detail).
  */
 export class UnparsableRecord {
   constructor(readonly message: string) {}
@@ -23,8 +22,8 @@ export interface ParsedBody {
   records: unknown[];
   /**
    * One detail per unparsable NDJSON line (`{index, field: '', message: 'invalid JSON: …'}`).
-   * validateBatch reports the same details again for the UnparsableRecord entries, so a caller
-   * that validates should send validateBatch's errors only; these are for callers that stop here.
+   * validateBatch does not repeat them: merge them with its errors (sorted by index) and reject
+   * the batch when the union is non-empty.
    */
   errors: ErrorDetail[];
 }

@@ -194,11 +194,22 @@ export function parseIsoTimestamp(value: unknown): number | null {
     if (offHours > 23 || offMins > 59) return null;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (offHours * 60 + offMins);
   }
-  // Date.UTC maps years 0–99 to 1900–1999, so set the full year explicitly.
-  const d = new Date(0);
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute, second, millis);
-  return d.getTime() - offsetMinutes * 60_000;
+  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60;
+  return seconds * 1000 + millis;
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). Plain integer
+ * arithmetic: faster than a Date per timestamp on large batches, and free of Date.UTC's mapping
+ * of years 0–99 to 1900–1999.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /** Formats epoch milliseconds as the contract's response form (UTC, `Z`, milliseconds). */

@@ -77,6 +77,8 @@ function isRedactableIpv6(candidate: string): boolean {
  * Leaves versions (`1.2.3`), dates, clock times, durations, status codes and identifiers intact.
  */
 export function redact(text: string): string {
+  // Every pattern needs a digit, `@` or `:`; most names and titles are done after this test.
+  if (!/[\d@:]/.test(text)) return text;
   let out = text.replace(EMAIL, REDACTED);
   out = out.replace(IPV6_CANDIDATE, (m) => (isRedactableIpv6(m) ? REDACTED : m));
   out = out.replace(IPV4, REDACTED);

@@ -146,10 +146,12 @@ function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 
-function codePointLength(s: string): number {
+/** Length in characters (code points); only counted when UTF-16 length could exceed `max`. */
+function lengthOver(s: string, max: number): number | null {
+  if (s.length <= max) return null;
   let n = 0;
   for (const _ of s) n++;
-  return n;
+  return n > max ? n : null;
 }
 
 // With the `u` flag a well-formed pair is one code point, so this matches lone surrogates only;
@@ -162,8 +164,8 @@ function checkId(field: string, value: unknown, required: boolean): Checked {
   if (value === undefined || value === null) return required ? fail(`${field} is required`) : ok(null);
   if (typeof value !== 'string') return fail(`${field} must be a string, got ${typeName(value)}`);
   if (value.trim() === '') return fail(`${field} must not be empty`);
-  const length = codePointLength(value);
-  if (length > INGEST_LIMITS.idMaxLength) {
+  const length = lengthOver(value, INGEST_LIMITS.idMaxLength);
+  if (length !== null) {
     return fail(`${field} must be at most ${INGEST_LIMITS.idMaxLength} characters, got ${length}`);
   }
   if (CONTROL_CHARS.test(value)) return fail(`${field} must not contain control characters`);
@@ -174,8 +176,8 @@ function checkId(field: string, value: unknown, required: boolean): Checked {
 function checkText(field: string, value: unknown): Checked {
   if (value === undefined || value === null) return ok(null);
   if (typeof value !== 'string') return fail(`${field} must be a string, got ${typeName(value)}`);
-  const length = codePointLength(value);
-  if (length > INGEST_LIMITS.textMaxLength) {
+  const length = lengthOver(value, INGEST_LIMITS.textMaxLength);
+  if (length !== null) {
     return fail(`${field} must be at most ${INGEST_LIMITS.textMaxLength} characters, got ${length}`);
   }
   // PostgreSQL text cannot hold NUL; rejecting it keeps both engines identical.
@@ -360,8 +362,9 @@ function buildRecord(
  * Validates and normalizes one ingest batch of `kind`.
  *
  * Per record (index = position in `records`, counted from 0):
- * - not a JSON object → one detail with `field: ''`; an UnparsableRecord (bad NDJSON line) → its
- *   `invalid JSON: …` detail;
+ * - not a JSON object → one detail with `field: ''`; an UnparsableRecord (bad NDJSON line) is
+ *   skipped without a detail: its `invalid JSON: …` detail comes from parseIngestBody, and the
+ *   caller must reject the batch when `[...parsed.errors, ...result.errors]` is non-empty;
  * - every field not in the kind's table → one detail per field (`unknown field`);
  * - every field of the table checked on its own (required, type, enum, timestamp, range, length),
  *   then cross-field rules (finished_at, acknowledged_at, resolved_at against their start) on
@@ -380,10 +383,9 @@ export function validateBatch<K extends IngestKind>(kind: K, records: readonly u
   let foreignTenant = false;
 
   records.forEach((raw, index) => {
-    if (raw instanceof UnparsableRecord) {
-      errors.push({ index, field: '', message: raw.message });
-      return;
-    }
+    // Its `invalid JSON` detail is in parseIngestBody's errors, which callers merge with ours;
+    // reporting it here too would list the line twice. It never yields a record.
+    if (raw instanceof UnparsableRecord) return;
     if (!isPlainObject(raw)) {
       errors.push({ index, field: '', message: `record must be a JSON object, got ${typeName(raw)}` });
       return;

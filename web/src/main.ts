@@ -138,11 +138,13 @@ function showSignIn(message?: string): void {
 }
 
 async function startSession(): Promise<void> {
+  const fromForm = !ui.signin.hidden;
   ui.signinSubmit.disabled = true;
-  setStatus('Checking your key…');
+  ui.signinSubmit.textContent = 'Checking…';
   try {
     session = await whoAmI();
   } catch (err) {
+    ui.signinSubmit.textContent = 'Sign in';
     if (err instanceof AuthError) return; // sign-in already shown with the message
     const key = getKey();
     showSignIn(err instanceof NetworkError ? MSG_NO_ANSWER : `Could not sign in: ${(err as Error).message}`);
@@ -153,7 +155,9 @@ async function startSession(): Promise<void> {
   ui.signinMessage.hidden = true;
   ui.keyInput.value = '';
   ui.signinSubmit.disabled = false;
+  ui.signinSubmit.textContent = 'Sign in';
   openDashboard(session);
+  if (fromForm) byId('main').focus();
 }
 
 setUnauthorizedHandler(() => {
@@ -374,6 +378,7 @@ function renderKpi(testId: string, current: Figure | Error, previous: Figure | E
   changeEl.className = 'kpi-change';
   if (current instanceof Error) {
     tile.dataset.value = 'null';
+    tile.dataset.previous = 'null';
     tile.dataset.state = 'error';
     valueEl.textContent = DASH;
     changeEl.textContent = current instanceof NetworkError ? 'Not loaded — retry' : `Not loaded: ${current.message}`;
@@ -430,7 +435,8 @@ function clearMessage(p: Panel): void {
   p.message.replaceChildren();
 }
 
-const NO_DATA_HINT = 'pick a longer period, or ingest data (see “No data yet” above).';
+/** What to do about an empty panel: widen the period, or send that kind of record. */
+const noData = (kind: 'workflow_runs' | 'incidents' | 'metrics' | 'predictions') => `pick a longer period, or send ${kind.replace('_', ' ')} with POST /ingest/${kind}.`;
 
 function trendNote(scope: Scope, fetched: number): string {
   if (!scope.all) return '';
@@ -444,7 +450,7 @@ function renderTrends(result: Result<TrendReport[]>, note: string): void {
   p.note.textContent = note;
   if (!result.ok) return showError(p, result.error);
   const points = sumTrends(result.value);
-  if (points.length === 0 || points.every((x) => x.workflows === 0)) return showMessage(p, 'empty', `No workflow runs in this period — ${NO_DATA_HINT}`);
+  if (points.length === 0 || points.every((x) => x.workflows === 0)) return showMessage(p, 'empty', `No workflow runs in this period — ${noData('workflow_runs')}`);
   clearMessage(p);
   p.chart!.show(trendsOption(points));
 }
@@ -454,7 +460,7 @@ function renderHeatmap(result: Result<TrendReport[]>, note: string, tz: string):
   p.note.textContent = [`Local time in ${tz}.`, note].filter(Boolean).join(' ');
   if (!result.ok) return showError(p, result.error);
   const grid = foldHourOfWeek(sumTrends(result.value));
-  if (grid.every((row) => row.every((v) => v === 0))) return showMessage(p, 'empty', `No workflow runs in this period — ${NO_DATA_HINT}`);
+  if (grid.every((row) => row.every((v) => v === 0))) return showMessage(p, 'empty', `No workflow runs in this period — ${noData('workflow_runs')}`);
   clearMessage(p);
   p.chart!.show(heatmapOption(grid));
 }
@@ -477,7 +483,7 @@ function renderMttr(result: Result<Report<MttrRow>>): void {
     .filter(Boolean)
     .join(' ');
   if (resolved.length === 0) {
-    const text = open > 0 ? `No incident opened in this period is resolved yet (${formatInt(open)} still open).` : `No incidents in this period — ${NO_DATA_HINT}`;
+    const text = open > 0 ? `No incident opened in this period is resolved yet (${formatInt(open)} still open).` : `No incidents in this period — ${noData('incidents')}`;
     return showMessage(p, 'empty', text);
   }
   clearMessage(p);
@@ -492,7 +498,7 @@ function renderCosts(result: Result<CostReport>): void {
   }
   const breakdown = costBreakdown(result.value.rows);
   p.note.textContent = `Total ${formatUsd(breakdown.total)}${result.value.rows.length > 1 ? ` over ${result.value.rows.length} tenants` : ''}.`;
-  if (breakdown.total === 0) return showMessage(p, 'empty', `Nothing billable in this period — ${NO_DATA_HINT}`);
+  if (breakdown.total === 0) return showMessage(p, 'empty', `Nothing billable in this period — ${noData('workflow_runs')}`);
   clearMessage(p);
   p.chart!.show(costOption(breakdown));
 }
@@ -510,7 +516,7 @@ function renderHealth(result: Result<Report<HealthRow>>, scope: Scope, tz: strin
   const counts = { healthy: 0, degraded: 0, down: 0 } as Record<string, number>;
   for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
   p.note.textContent = rows.length ? `At the end of the period: ${counts.down} down, ${counts.degraded} degraded, ${counts.healthy} healthy.` : '';
-  if (rows.length === 0) return showMessage(p, 'empty', 'No services yet — services appear once runs, incidents or metrics name them (see “No data yet” above).');
+  if (rows.length === 0) return showMessage(p, 'empty', 'No services yet — a service appears once a run, incident or metric sample names it: send them with POST /ingest/workflow_runs, /ingest/incidents or /ingest/metrics.');
   const multiTenant = scope.all && new Set(rows.map((r) => r.tenant_id)).size > 1;
   const headers = [...(multiTenant ? ['Tenant'] : []), 'Service', 'Status', 'Uptime', 'Open incidents', 'p95 latency', 'Error rate', 'Latest sample'];
   const numeric = new Set(['Uptime', 'Open incidents', 'p95 latency', 'Error rate']);
@@ -553,7 +559,7 @@ function renderCalibration(result: Result<Report<PredictionRow>>): void {
     : '';
   if (evaluated.length === 0) {
     const total = rows.reduce((a, r) => a + r.predictions, 0);
-    const text = total > 0 ? `${formatInt(total)} predictions, none with a known outcome yet — send outcomes or link them to finished runs.` : `No predictions in this period — ${NO_DATA_HINT}`;
+    const text = total > 0 ? `${formatInt(total)} predictions, none with a known outcome yet — send outcomes or link them to finished runs.` : `No predictions in this period — ${noData('predictions')}`;
     return showMessage(p, 'empty', text);
   }
   clearMessage(p);
@@ -637,6 +643,7 @@ async function exportCsv(button: HTMLButtonElement): Promise<void> {
   } finally {
     button.disabled = false;
     button.removeAttribute('aria-busy');
+    if (session) updateExportButtons(currentScope(session));
   }
 }
 

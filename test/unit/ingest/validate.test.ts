@@ -545,7 +545,7 @@ describe('validateBatch: duplicates within a batch', () => {
 });
 
 describe('validateBatch with parseIngestBody (NDJSON)', () => {
-  it('indexes NDJSON records from 0, blank lines not counted, bad JSON reported once at its index', () => {
+  it('indexes NDJSON records from 0, blank lines not counted; bad JSON comes from the parser only', () => {
     const lines = [
       JSON.stringify(METRIC),
       '',
@@ -557,15 +557,25 @@ describe('validateBatch with parseIngestBody (NDJSON)', () => {
     const parsed = parseIngestBody(lines.join('\n'), 'application/x-ndjson');
     const result = validateBatch('metrics', parsed.records, T1);
     assert.deepEqual(
-      result.errors.map((e) => [e.index, e.field]),
-      [
-        [1, ''],
-        [2, 'error_rate'],
-        [3, ''],
-      ],
+      parsed.errors.map((e) => [e.index, e.field]),
+      [[1, '']],
     );
-    assert.match(result.errors[0].message, /^invalid JSON: /);
-    assert.deepEqual(result.errors[0], parsed.errors[0]);
-    assert.equal(result.errors[2].message, 'record must be a JSON object, got an array');
+    assert.match(parsed.errors[0].message, /^invalid JSON: /);
+    assert.deepEqual(result.errors, [
+      { index: 2, field: 'error_rate', message: 'error_rate must be a JSON number, not a string (got "0.2"); send it unquoted' },
+      { index: 3, field: '', message: 'record must be a JSON object, got an array' },
+    ]);
+    // The unparsable line yields no record, so the merged errors are what makes the batch fail.
+    assert.deepEqual(result.records.map((r) => r.ts_ms), [NOON]);
+  });
+
+  it('an unparsable line alone leaves validateBatch without errors (callers merge parse errors)', () => {
+    const parsed = parseIngestBody(`${JSON.stringify(METRIC)}
+{oops
+`, 'application/x-ndjson');
+    const result = validateBatch('metrics', parsed.records, T1);
+    assert.deepEqual(result.errors, []);
+    assert.equal(parsed.errors.length, 1);
+    assert.equal(parsed.errors[0].index, 1);
   });
 });
