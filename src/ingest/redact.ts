@@ -79,8 +79,8 @@ function isRedactableIpv6(candidate: string): boolean {
 export function redact(text: string): string {
   // Every pattern needs a digit, `@` or `:`; most names and titles are done after this test.
   if (!/[\d@:]/.test(text)) return text;
-  let out = text.replace(EMAIL, REDACTED);
-  out = out.replace(IPV6_CANDIDATE, (m) => (isRedactableIpv6(m) ? REDACTED : m));
+  let out = text.includes('@') ? text.replace(EMAIL, REDACTED) : text;
+  if (out.includes(':')) out = out.replace(IPV6_CANDIDATE, (m) => (isRedactableIpv6(m) ? REDACTED : m));
   out = out.replace(IPV4, REDACTED);
   out = out.replace(PHONE_PATTERNS[0], (m) => (isPlausibleInternational(m) ? REDACTED : m));
   out = out.replace(PHONE_PATTERNS[1], REDACTED);

@@ -1,5 +1,6 @@
 import type { Storage, SqlValue } from '../storage/types.ts';
-import { compareText, num, numOrNull, ratio, tenantFilter, type ReportQuery } from './common.ts';
+import type { ReportDefinition } from './registry.ts';
+import { compareText, num, numOrNull, periodJson, ratio, tenantFilter, type ReportQuery } from './common.ts';
 
 export interface OverviewRow {
   tenant_id: string;
@@ -94,3 +95,11 @@ function toOverviewRow(r: Record<string, unknown>): OverviewRow {
     avg_failure_probability: ratio(numOrNull(r.probability_sum), predictions),
   };
 }
+
+export const overviewReport: ReportDefinition = {
+  name: 'overview',
+  path: '/reports/overview',
+  summary: 'Workflow, metric and prediction overview per tenant',
+  run: async (env, q) => ({ period: periodJson(q), rows: await getOverview(env.storage, q) }),
+  csv: (body) => ({ columns: [...OVERVIEW_COLUMNS], rows: (body as { rows: OverviewRow[] }).rows as unknown as Record<string, unknown>[] }),
+};

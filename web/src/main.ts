@@ -261,6 +261,7 @@ function setStatus(text: string): void {
 }
 
 function setBusy(busy: boolean): void {
+  ui.dashboard.dataset.state = busy ? 'loading' : 'ready'; // browser tests wait for "ready"
   for (const p of Object.values(panels)) p.section.setAttribute('aria-busy', String(busy));
   document.getElementById('kpis')?.setAttribute('aria-busy', String(busy));
 }

@@ -1,20 +1,32 @@
 import type { FastifyInstance } from 'fastify';
-import { periodJson } from '../../reports/common.ts';
-import { getOverview } from '../../reports/overview.ts';
+import { REPORTS } from '../../reports/registry.ts';
 import { serviceContext, type AppDeps } from '../context.ts';
-import { readReportQuery, reportQuerySchema } from './report-query.ts';
+import { extendQuerySchema, readReportQuery } from './report-query.ts';
 
-/** GET /reports/*: JSON reports per the contract. */
+/** GET /reports/*: one route per report definition (src/reports/registry.ts). */
 export async function reportRoutes(app: FastifyInstance, deps: AppDeps) {
-  app.get(
-    '/reports/overview',
-    { schema: { tags: ['reports'], summary: 'Workflow, metric and prediction overview per tenant', querystring: reportQuerySchema } },
-    async (req, reply) => {
-      const ctx = serviceContext(deps, req);
-      const q = await readReportQuery(ctx, req);
-      const rows = await getOverview(deps.storage, q);
-      reply.header('X-Cache', 'miss');
-      return { period: periodJson(q), rows };
-    },
-  );
+  for (const report of REPORTS) {
+    app.get(
+      report.path,
+      {
+        schema: {
+          tags: ['reports'],
+          summary: report.summary,
+          querystring: extendQuerySchema(report.extraQuery ?? {}),
+          ...(report.tenantInPath
+            ? { params: { type: 'object', properties: { tenant_id: { type: 'string' } }, required: ['tenant_id'] } }
+            : {}),
+        },
+      },
+      async (req, reply) => {
+        const ctx = serviceContext(deps, req);
+        const pathTenant = report.tenantInPath ? (req.params as { tenant_id: string }).tenant_id : undefined;
+        const q = await readReportQuery(ctx, req, pathTenant);
+        const params = req.query as Record<string, string | undefined>;
+        const body = await report.run({ storage: deps.storage, config: deps.config }, q, params);
+        reply.header('X-Cache', 'miss');
+        return body;
+      },
+    );
+  }
 }
