@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { createReportCache } from './cache/index.ts';
+import { createMetrics } from './observability/metrics.ts';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
 import { buildApp } from './http/app.ts';
@@ -33,7 +35,18 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       if (seeded) logger.info(seeded, 'demo data loaded');
     }
     const auth = createAuthenticator(storage, config.adminKey);
-    const app = await buildApp({ config, storage, auth, version: VERSION }, { logger: logger });
+    const metrics = createMetrics();
+    metrics.setPoolStatsProvider(() => {
+      const s = storage.poolStats();
+      return [
+        { engine: storage.engine, state: 'total', connections: s.total },
+        { engine: storage.engine, state: 'idle', connections: s.idle },
+        { engine: storage.engine, state: 'waiting', connections: s.waiting },
+      ];
+    });
+    const cache = createReportCache({ config, logger, metrics });
+    const app = await buildApp({ config, storage, auth, cache, metrics, version: VERSION }, { logger: logger });
+    app.addHook('onClose', async () => cache.close());
     await app.listen({ host: config.host, port: config.port });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
@@ -22,7 +22,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: deps.config.bodyLimitBytes,
     requestTimeout: deps.config.requestTimeoutMs,
-    disableRequestLogging: true,
+    // Fastify's own per-request lines are replaced by the single line of the onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
     // Strict: no coercion of "1" into 1, nothing silently removed (contract: strings are not numbers).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -34,6 +35,24 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     if (route.url === '/docs' || route.url.startsWith('/docs/')) route.config = { ...(route.config ?? {}), public: true };
   });
   registerAuth(app, deps.auth);
+  // One structured line per request; the key never appears (only the tenant it resolved to).
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url;
+    const durationMs = reply.elapsedTime;
+    deps.metrics.observeHttpRequest({ method: req.method, route, statusCode: reply.statusCode, durationSeconds: durationMs / 1000 });
+    req.log.info(
+      {
+        req_id: req.id,
+        method: req.method,
+        route: route ?? 'unmatched',
+        status: reply.statusCode,
+        duration_ms: Math.round(durationMs * 10) / 10,
+        tenant_id: req.actor?.kind === 'tenant' ? req.actor.tenantId : undefined,
+        actor: req.actor?.kind,
+      },
+      'request',
+    );
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { ReportCache } from '../cache/index.ts';
 import type { Config } from '../config.ts';
+import type { AppMetrics } from '../observability/metrics.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Authenticator } from '../tenancy/authenticate.ts';
 import type { ServiceContext } from '../tenancy/context.ts';
@@ -10,6 +12,8 @@ export interface AppDeps {
   config: Config;
   storage: Storage;
   auth: Authenticator;
+  cache: ReportCache;
+  metrics: AppMetrics;
   /** Server version, reported in audit manifests and /healthz. */
   version: string;
 }

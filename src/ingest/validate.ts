@@ -1,10 +1,11 @@
 /**
  * Validation and normalization of ingest batches (contract: Ingestion, readings 11 and 12).
  *
- * Pure: no storage, no HTTP. The route parses the body (parse-body.ts), calls validateBatch, and
- * then answers 404 tenant_not_found (foreignTenant, or an unknown id in tenantIds), 400 with
- * `errors` as details, or hands `records` to storage. Every bad field of every bad record is
- * reported, in index order, so a client fixes a batch in one round trip.
+ * Pure: no storage, no HTTP. The caller (ingest-service.ts) parses the body (parse-body.ts), calls
+ * validateBatch, and then answers 404 tenant_not_found (foreignTenant, or an unknown id in
+ * tenantIds), 400 with the parse errors and `errors` merged by index, or hands `records` to
+ * storage. Every bad field of every bad record is reported, in index order, so a client fixes a
+ * batch in one round trip.
  */
 
 import type { ErrorDetail } from '../domain/errors.ts';
@@ -157,7 +158,6 @@ function lengthOver(s: string, max: number): number | null {
 // With the `u` flag a well-formed pair is one code point, so this matches lone surrogates only;
 // they cannot be encoded as UTF-8 and would come back from storage changed.
 const LONE_SURROGATE = /\p{Cs}/u;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 function checkId(field: string, value: unknown, required: boolean): Checked {
@@ -281,6 +281,12 @@ function own(obj: Record<string, unknown>, key: string): unknown {
 
 type Values = Record<string, unknown>;
 
+/** A checked timestamp, or null when it is absent or failed its own check. */
+function instant(v: Values, field: string): number | null {
+  const value = v[field];
+  return typeof value === 'number' ? value : null;
+}
+
 /** Cross-field rules and output shape per kind; `v` holds only fields that passed their checks. */
 function buildRecord(
   kind: IngestKind,
@@ -292,8 +298,8 @@ function buildRecord(
   let record: NormalizedRecord;
   switch (kind) {
     case 'workflow_runs': {
-      const started = v.started_at as number | null;
-      const finished = v.finished_at as number | null;
+      const started = instant(v, 'started_at');
+      const finished = instant(v, 'finished_at');
       if (finished === null && !bad.has('finished_at') && !bad.has('status') && v.status !== 'running') {
         addError('finished_at', `finished_at is required unless status is running (status is ${quote(String(v.status))})`);
       }
@@ -315,9 +321,9 @@ function buildRecord(
       break;
     }
     case 'incidents': {
-      const opened = v.opened_at as number | null;
+      const opened = instant(v, 'opened_at');
       for (const field of ['acknowledged_at', 'resolved_at'] as const) {
-        const at = v[field] as number | null;
+        const at = instant(v, field);
         if (at !== null && opened !== null && at < opened) addError(field, `${field} must not be before opened_at`);
       }
       record = {

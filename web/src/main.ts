@@ -106,14 +106,28 @@ function parseTenants(body: unknown): Tenant[] {
   if (!Array.isArray(list)) return [];
   return list
     .filter((t): t is { id: string; name?: unknown } => typeof t?.id === 'string')
-    .map((t) => ({ id: t.id, name: typeof t.name === 'string' && t.name ? t.name : t.id }))
-    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    .map((t) => ({ id: t.id, name: typeof t.name === 'string' && t.name ? t.name : t.id }));
+}
+
+/** All tenants, following `next_after` pages (`{"tenants": [...], "next_after": id | null}`). */
+async function listAllTenants(): Promise<Tenant[]> {
+  const all: Tenant[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const body = await getJson<{ next_after?: unknown }>('/tenants', { after });
+    all.push(...parseTenants(body));
+    const next = body?.next_after;
+    if (typeof next !== 'string' || !next || next === after) break;
+    after = next;
+  }
+  const unique = new Map(all.map((t) => [t.id, t]));
+  return [...unique.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** 200 on GET /tenants: admin key. 403: tenant key, whose tenant the overview names. */
 async function whoAmI(): Promise<Session> {
   try {
-    return { role: 'admin', tenants: parseTenants(await getJson<unknown>('/tenants')) };
+    return { role: 'admin', tenants: await listAllTenants() };
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 403)) throw err;
   }

@@ -4,13 +4,8 @@ import { ingestBatch } from '../../ingest/ingest-service.ts';
 import { isIngestKind } from '../../ingest/kinds.ts';
 import { serviceContext, type AppDeps } from '../context.ts';
 
-export interface IngestHooks {
-  /** Called after COMMIT with the tenants whose data changed (cache invalidation, metrics). */
-  afterCommit?(kind: string, tenantIds: string[], counts: { inserted: number; updated: number; unchanged: number }): Promise<void>;
-}
-
 /** POST /ingest/{kind}: the body is parsed by our own code so errors can name record indexes. */
-export async function ingestRoutes(app: FastifyInstance, deps: AppDeps & IngestHooks) {
+export async function ingestRoutes(app: FastifyInstance, deps: AppDeps) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/x-ndjson'], { parseAs: 'string', bodyLimit: deps.config.bodyLimitBytes }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.config.bodyLimitBytes }, (_req, body, done) => done(null, body));
@@ -35,7 +30,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: AppDeps & IngestH
       }
       const body = typeof req.body === 'string' ? req.body : '';
       const { tenantIds, ...counts } = await ingestBatch(serviceContext(deps, req), kind, body, req.headers['content-type']);
-      await deps.afterCommit?.(kind, tenantIds, counts);
+      // After COMMIT and before the acknowledgement: later report reads miss the old cache entries.
+      if (counts.inserted + counts.updated > 0) await deps.cache.bumpGeneration(tenantIds);
+      for (const result of ['inserted', 'updated', 'unchanged'] as const) deps.metrics.recordIngested(kind, result, counts[result]);
       return reply.status(200).send(counts);
     },
   );

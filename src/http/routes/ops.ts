@@ -16,6 +16,13 @@ export async function opsRoutes(app: FastifyInstance, deps: AppDeps) {
       reply.header('Retry-After', '5');
       return reply.status(503).send(errorBody('database_unavailable', `The ${deps.storage.engine} database is not reachable`));
     }
-    return { status: 'ready', database: deps.storage.engine };
+    const cache = deps.cache.status();
+    // Redis down degrades caching only: the node still answers correctly, so it stays ready.
+    return { status: cache === 'redis-down' ? 'degraded' : 'ready', database: deps.storage.engine, cache };
+  });
+
+  app.get('/metrics', { config: { public: true }, schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
+    reply.type(deps.metrics.contentType);
+    return deps.metrics.metricsText();
   });
 }

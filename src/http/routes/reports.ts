@@ -23,9 +23,17 @@ export async function reportRoutes(app: FastifyInstance, deps: AppDeps) {
         const pathTenant = report.tenantInPath ? (req.params as { tenant_id: string }).tenant_id : undefined;
         const q = await readReportQuery(ctx, req, pathTenant);
         const params = req.query as Record<string, string | undefined>;
-        const body = await report.run({ storage: deps.storage, config: deps.config }, q, params);
-        reply.header('X-Cache', 'miss');
-        return body;
+        const { from: _f, to: _t, tz: _z, tenant_id: _id, ...extra } = params;
+        deps.metrics.recordReport(report.name);
+        // The key holds the resolved scope and every parameter; the generation inside
+        // getOrCompute makes any acknowledged ingest invalidate it (never stale).
+        const answer = await deps.cache.getOrCompute({
+          scope: q.tenantIds ?? 'all',
+          parts: { report: report.name, fromMs: q.fromMs, toMs: q.toMs, tz: q.tz, extra },
+          compute: async () => JSON.stringify(await report.run({ storage: deps.storage, config: deps.config }, q, params)),
+        });
+        reply.header('X-Cache', answer.cache).type('application/json; charset=utf-8');
+        return answer.value;
       },
     );
   }

@@ -27,6 +27,8 @@ export async function tenantRoutes(app: FastifyInstance, deps: AppDeps) {
       throw new ValidationError('Unknown fields', unknown.map((f) => ({ field: f, message: 'unknown field' })));
     }
     const row = await createTenant(serviceContext(deps, req), body);
+    // All-tenant reports gain a row.
+    await deps.cache.bumpGeneration([row.tenant_id]);
     return reply.status(201).send(toTenantJson(row));
   });
 
@@ -85,6 +87,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: AppDeps) {
     async (req) => {
       const { id } = req.params as { id: string };
       const row = await setTenantPrices(serviceContext(deps, req), id, req.body);
+      await deps.cache.bumpGeneration([id]);
       const p = deps.config.prices;
       const o = overridesOf(row);
       return {

@@ -395,6 +395,20 @@ describe('validateBatch: timestamps', () => {
     assert.deepEqual(errorsFor('incidents', { acknowledged_at: '2026-03-01T13:00:00Z', resolved_at: '2026-03-01T12:00:00Z' }), []);
   });
 
+  it('an invalid finished_at is reported once (not also as missing)', () => {
+    assert.deepEqual(
+      errorsFor('workflow_runs', { status: 'failed', finished_at: '2026-03-01T12:00:00' }),
+      one('finished_at', `finished_at must carry an explicit UTC offset (Z or ±hh:mm), ${TS_EXAMPLE}; got "2026-03-01T12:00:00", which has none`),
+    );
+  });
+
+  it('a running run with finished_at before started_at is rejected too', () => {
+    assert.deepEqual(
+      errorsFor('workflow_runs', { status: 'running', finished_at: '2026-03-01T11:00:00Z' }),
+      one('finished_at', 'finished_at must not be before started_at'),
+    );
+  });
+
   it('cross-field rules are skipped when a side is itself invalid', () => {
     assert.deepEqual(
       errorsFor('workflow_runs', { started_at: 'bad', finished_at: '2000-01-01T00:00:00Z' }),
