@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createReportCache } from './cache/index.ts';
+import { createAuditStore } from './export/audit-store.ts';
 import { createMetrics } from './observability/metrics.ts';
 import type { Config } from './config.ts';
 import { seedDemoData } from './demo/seed.ts';
@@ -45,8 +46,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       ];
     });
     const cache = createReportCache({ config, logger, metrics });
-    const app = await buildApp({ config, storage, auth, cache, metrics, version: VERSION }, { logger: logger });
-    app.addHook('onClose', async () => cache.close());
+    const auditStore = createAuditStore(config);
+    const app = await buildApp({ config, storage, auth, cache, metrics, auditStore, version: VERSION }, { logger: logger });
+    app.addHook('onClose', async () => {
+      await cache.close();
+      await auditStore.close();
+    });
     await app.listen({ host: config.host, port: config.port });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;

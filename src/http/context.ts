@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ReportCache } from '../cache/index.ts';
 import type { Config } from '../config.ts';
+import type { AuditStore } from '../export/audit-store.ts';
 import type { AppMetrics } from '../observability/metrics.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Authenticator } from '../tenancy/authenticate.ts';
@@ -13,6 +14,7 @@ export interface AppDeps {
   storage: Storage;
   auth: Authenticator;
   cache: ReportCache;
+  auditStore: AuditStore;
   metrics: AppMetrics;
   /** Server version, reported in audit manifests and /healthz. */
   version: string;

@@ -2,6 +2,8 @@ import type { Config } from '../config.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ReportQuery } from './common.ts';
 import { overviewReport } from './overview.ts';
+import { predictionsReport } from './predictions.ts';
+import { trendsReport } from './trends.ts';
 
 /** What a report may read besides its query: storage, prices and thresholds from config. */
 export interface ReportEnv {
@@ -29,7 +31,11 @@ export interface ReportDefinition {
   csv?(body: object): { columns: string[]; rows: Record<string, unknown>[] };
 }
 
-export const REPORTS: ReportDefinition[] = [overviewReport];
+export const REPORTS: ReportDefinition[] = [
+  overviewReport,
+  trendsReport,
+  predictionsReport,
+];
 
 export function findReport(name: string): ReportDefinition | undefined {
   return REPORTS.find((r) => r.name === name);

@@ -1,0 +1,137 @@
+import { ValidationError } from '../domain/errors.ts';
+import type { SqlValue } from '../storage/types.ts';
+import {
+  CALIBRATION_BINS,
+  DEFAULT_THRESHOLD,
+  classificationMetrics,
+  type CalibrationBin,
+  type ProbabilityGroup,
+} from './metrics/classification.ts';
+import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportQuery } from './common.ts';
+import type { ReportDefinition, ReportEnv } from './registry.ts';
+
+/** One (tenant, model) of GET /reports/predictions (contract, precise readings 7–9). */
+export interface PredictionRow {
+  tenant_id: string;
+  model: string;
+  /** Predictions made in the period (by predicted_at). */
+  predictions: number;
+  /** Those whose outcome is known; the metrics below are over these only. */
+  evaluated: number;
+  accuracy: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  brier_score: number | null;
+  roc_auc: number | null;
+  calibration: CalibrationBin[];
+}
+
+export const PREDICTION_COLUMNS = [
+  'tenant_id',
+  'model',
+  'predictions',
+  'evaluated',
+  'accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'brier_score',
+  'roc_auc',
+  'calibration',
+] as const satisfies readonly (keyof PredictionRow)[];
+
+const CALIBRATION_FIELDS = ['bin_lower', 'bin_upper', 'count', 'mean_predicted', 'observed_failure_rate'] as const satisfies readonly (keyof CalibrationBin)[];
+
+/** CSV header: calibration flattened as `calibration_<k>_<field>`, k = 0..9 (contract reading 1). */
+export const PREDICTION_CSV_COLUMNS: readonly string[] = PREDICTION_COLUMNS.flatMap((c) =>
+  c === 'calibration'
+    ? Array.from({ length: CALIBRATION_BINS }, (_, k) => CALIBRATION_FIELDS.map((f) => `calibration_${k}_${f}`)).flat()
+    : [c],
+);
+
+/** Plain decimal or exponent notation only: no hex, no `Infinity`, no surrounding blanks. */
+const DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Reads `threshold` (default 0.5): a finite number in [0, 1], else a 400 naming `threshold`. */
+export function parseThreshold(raw: unknown): number {
+  if (raw === undefined || raw === null || raw === '') return DEFAULT_THRESHOLD;
+  const value = typeof raw === 'string' && DECIMAL_RE.test(raw) ? Number(raw) : Number.NaN;
+  if (!(Number.isFinite(value) && value >= 0 && value <= 1)) {
+    const message = `threshold must be a number between 0 and 1; got ${JSON.stringify(raw)}`;
+    throw new ValidationError(message, [{ field: 'threshold', message }]);
+  }
+  return value === 0 ? 0 : value; // "-0" is 0
+}
+
+/**
+ * GET /reports/predictions: one row per (tenant, model) with predictions in the period, ordered
+ * by tenant_id then model. Outcome (reading 7): the record's own `outcome` wins, else a linked run
+ * of the same tenant (any time) that failed or succeeded; otherwise the prediction is unevaluated.
+ * SQL only counts outcomes per probability; every metric comes from `classificationMetrics`.
+ */
+export async function getPredictionReport(env: ReportEnv, q: ReportQuery, threshold: number = DEFAULT_THRESHOLD): Promise<PredictionRow[]> {
+  const d = env.storage.dialect;
+  const params: SqlValue[] = [q.fromMs, q.toMs];
+  const scope = tenantFilter(d, 'p.tenant_id', q, params);
+  // Unevaluated predictions collapse into one NULL-probability group per model.
+  const sql = `
+    WITH judged AS (
+      SELECT p.tenant_id, p.model, p.failure_probability,
+             COALESCE(p.outcome, CASE WHEN r.status IN ('failed', 'succeeded') THEN r.status END) AS outcome
+      FROM predictions p
+      LEFT JOIN workflow_runs r ON r.tenant_id = p.tenant_id AND r.id = p.workflow_run_id
+      WHERE p.predicted_at_ms >= $1 AND p.predicted_at_ms < $2 AND ${scope}
+    )
+    SELECT tenant_id, model,
+           CASE WHEN outcome IS NULL THEN NULL ELSE failure_probability END AS probability,
+           count(*) AS n,
+           count(*) FILTER (WHERE outcome = 'failed') AS positives,
+           count(*) FILTER (WHERE outcome = 'succeeded') AS negatives
+    FROM judged
+    GROUP BY tenant_id, model, CASE WHEN outcome IS NULL THEN NULL ELSE failure_probability END`;
+  const rows = await env.storage.query<Record<string, unknown>>(sql, params);
+
+  const byModel = new Map<string, { tenant_id: string; model: string; predictions: number; groups: ProbabilityGroup[] }>();
+  for (const r of rows) {
+    const tenant_id = String(r.tenant_id);
+    const model = String(r.model);
+    const key = JSON.stringify([tenant_id, model]);
+    let entry = byModel.get(key);
+    if (!entry) {
+      entry = { tenant_id, model, predictions: 0, groups: [] };
+      byModel.set(key, entry);
+    }
+    entry.predictions += num(r.n);
+    const probability = numOrNull(r.probability);
+    if (probability !== null) entry.groups.push({ probability, positives: num(r.positives), negatives: num(r.negatives) });
+  }
+
+  return [...byModel.values()]
+    .sort((a, b) => compareText(a.tenant_id, b.tenant_id) || compareText(a.model, b.model))
+    .map((e) => ({ tenant_id: e.tenant_id, model: e.model, predictions: e.predictions, ...classificationMetrics(e.groups, threshold) }));
+}
+
+/** Flattens a row for CSV: calibration as `calibration_<k>_<field>`. */
+export function toPredictionCsvRow(row: PredictionRow): Record<string, unknown> {
+  const { calibration, ...rest } = row;
+  const flat: Record<string, unknown> = { ...rest };
+  calibration.forEach((bin, k) => {
+    for (const f of CALIBRATION_FIELDS) flat[`calibration_${k}_${f}`] = bin[f];
+  });
+  return flat;
+}
+
+export const predictionsReport: ReportDefinition = {
+  name: 'predictions',
+  path: '/reports/predictions',
+  summary: 'Prediction quality per tenant and model: accuracy, precision, recall, F1, Brier score, ROC AUC, calibration',
+  extraQuery: {
+    threshold: { type: 'string', description: 'Probability at or above which a prediction counts as predicting failure; a number in [0, 1], default 0.5' },
+  },
+  run: async (env, q, params) => {
+    const threshold = parseThreshold(params.threshold);
+    return { period: periodJson(q), rows: await getPredictionReport(env, q, threshold) };
+  },
+  csv: (body) => ({ columns: [...PREDICTION_CSV_COLUMNS], rows: (body as { rows: PredictionRow[] }).rows.map(toPredictionCsvRow) }),
+};
