@@ -27,11 +27,16 @@ export async function reportRoutes(app: FastifyInstance, deps: AppDeps) {
         deps.metrics.recordReport(report.name);
         // The key holds the resolved scope and every parameter; the generation inside
         // getOrCompute makes any acknowledged ingest invalidate it (never stale).
-        const answer = await deps.cache.getOrCompute({
-          scope: q.tenantIds ?? 'all',
-          parts: { report: report.name, fromMs: q.fromMs, toMs: q.toMs, tz: q.tz, extra },
-          compute: async () => JSON.stringify(await report.run({ storage: deps.storage, config: deps.config }, q, params)),
-        });
+        const compute = async () => JSON.stringify(await report.run({ storage: deps.storage, config: deps.config }, q, params));
+        // `Cache-Control: no-cache` asks for a fresh computation (benchmarks, debugging).
+        const bypass = /no-cache|no-store/i.test(req.headers['cache-control'] ?? '');
+        const answer = bypass
+          ? { value: await compute(), cache: 'miss' as const }
+          : await deps.cache.getOrCompute({
+              scope: q.tenantIds ?? 'all',
+              parts: { report: report.name, fromMs: q.fromMs, toMs: q.toMs, tz: q.tz, extra },
+              compute,
+            });
         reply.header('X-Cache', answer.cache).type('application/json; charset=utf-8');
         return answer.value;
       },
