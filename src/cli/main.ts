@@ -1,10 +1,24 @@
 import { ConfigError } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
 import { formatHelp, parseCommandArgs, UsageError, type CommandSpec } from './args.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { reportCommand } from './commands/report.ts';
+import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
+import { keysCommand, tenantsCommand } from './commands/tenants.ts';
 
-const COMMANDS: CommandSpec[] = [serveCommand, migrateCommand];
+const COMMANDS: CommandSpec[] = [
+  serveCommand,
+  migrateCommand,
+  seedCommand,
+  importCommand,
+  reportCommand,
+  exportCommand,
+  tenantsCommand,
+  keysCommand,
+];
 
 function mainHelp(): string {
   return [
@@ -32,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp(cmd) + '\n');
     return 0;
   }
-  return (await cmd.run(args as Parameters<CommandSpec['run']>[0])) ?? 0;
+  return (await cmd.run(args)) ?? 0;
 }
 
 main(process.argv.slice(2)).then(

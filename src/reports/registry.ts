@@ -1,8 +1,12 @@
 import type { Config } from '../config.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ReportQuery } from './common.ts';
+import { costsReport } from './costs.ts';
+import { healthReport } from './health.ts';
+import { mttrReport } from './mttr.ts';
 import { overviewReport } from './overview.ts';
 import { predictionsReport } from './predictions.ts';
+import { tenantReport } from './tenant.ts';
 import { trendsReport } from './trends.ts';
 
 /** What a report may read besides its query: storage, prices and thresholds from config. */
@@ -33,8 +37,12 @@ export interface ReportDefinition {
 
 export const REPORTS: ReportDefinition[] = [
   overviewReport,
+  mttrReport,
+  costsReport,
   trendsReport,
+  healthReport,
   predictionsReport,
+  tenantReport,
 ];
 
 export function findReport(name: string): ReportDefinition | undefined {

@@ -6,7 +6,7 @@ import { SVGRenderer } from 'echarts/renderers';
 import type { EChartsCoreOption } from 'echarts/core';
 
 import { WEEKDAYS, type CostBreakdown } from './aggregate.ts';
-import { escapeHtml, formatDuration, formatInt, formatUsd } from './format.ts';
+import { durationAxis, escapeHtml, formatDuration, formatInt, formatUsd } from './format.ts';
 import type { MttrRow, PredictionRow, TrendPoint } from './types.ts';
 
 echarts.use([BarChart, LineChart, PieChart, HeatmapChart, GridComponent, TooltipComponent, LegendComponent, VisualMapContinuousComponent, AriaComponent, SVGRenderer]);
@@ -25,13 +25,15 @@ export const COLORS = {
 const SERIES_PALETTE = [COLORS.primary, COLORS.teal, COLORS.amber, COLORS.violet, COLORS.failure, '#4f9bd9'];
 
 function base(option: EChartsCoreOption): EChartsCoreOption {
-  return {
+  const defaults = {
     animationDuration: 300,
     color: SERIES_PALETTE,
     textStyle: { fontFamily: FONT, color: COLORS.axis },
     aria: { enabled: true },
-    ...option,
   };
+  // Options with media queries (`{baseOption, media}`) take the defaults in their base.
+  if ('baseOption' in option) return { ...option, baseOption: { ...defaults, ...(option.baseOption as object) } };
+  return { ...defaults, ...option };
 }
 
 /** One chart container: created lazily, resized with its box, disposed when hidden. */
@@ -90,6 +92,7 @@ export function mttrOption(rows: MttrRow[], multiTenant: boolean): EChartsCoreOp
     .slice(0, 12)
     .reverse(); // horizontal bars draw bottom-up: longest on top
   const label = (r: MttrRow) => (multiTenant ? `${r.service ?? '?'} · ${r.tenant_id}` : (r.service ?? '?'));
+  const axis = durationAxis(Math.max(0, ...shown.map((r) => Math.max(r.mttr_median_seconds ?? 0, r.mttr_p95_seconds ?? 0))));
   return {
     grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 12, itemHeight: 8 },
@@ -102,8 +105,8 @@ export function mttrOption(rows: MttrRow[], multiTenant: boolean): EChartsCoreOp
         return [head, ...list.map((p) => `${p.marker}${escapeHtml(p.seriesName)}: ${formatDuration(p.value)}`)].join('<br>');
       },
     },
-    xAxis: { type: 'value', splitLine, axisLabel: { formatter: (v: number) => formatDuration(v) } },
-    yAxis: { type: 'category', data: shown.map(label), axisLine, axisTick: { show: false }, axisLabel: { width: 160, overflow: 'truncate' } },
+    xAxis: { type: 'value', splitLine, interval: axis.interval, axisLabel: { formatter: axis.formatter, hideOverlap: true } },
+    yAxis: { type: 'category', data: shown.map(label), axisLine, axisTick: { show: false }, axisLabel: { width: 140, overflow: 'truncate' } },
     series: [
       { name: 'Median', type: 'bar', data: shown.map((r) => r.mttr_median_seconds), itemStyle: { color: COLORS.primary, borderRadius: [0, 3, 3, 0] }, barMaxWidth: 14 },
       { name: 'p95', type: 'bar', data: shown.map((r) => r.mttr_p95_seconds), itemStyle: { color: '#b9cdf3', borderRadius: [0, 3, 3, 0] }, barMaxWidth: 14 },
@@ -117,25 +120,40 @@ export function costOption(costs: CostBreakdown): EChartsCoreOption {
     { name: 'Monitoring', value: costs.monitoring, itemStyle: { color: COLORS.teal } },
     { name: 'Predictions', value: costs.prediction, itemStyle: { color: COLORS.amber } },
   ];
+  const amount = new Map(data.map((d) => [d.name, d.value]));
   return {
-    legend: { bottom: 0, left: 'center', icon: 'circle', itemWidth: 8, itemHeight: 8 },
-    tooltip: {
-      trigger: 'item',
-      formatter: (p: unknown) => {
-        const item = p as { marker: string; name: string; value: number; percent: number };
-        return `${item.marker}${escapeHtml(item.name)}: ${formatUsd(item.value)} (${item.percent.toFixed(1)} %)`;
+    baseOption: {
+      legend: { bottom: 0, left: 'center', icon: 'circle', itemWidth: 8, itemHeight: 8, formatter: '{name}' },
+      tooltip: {
+        trigger: 'item',
+        confine: true,
+        formatter: (p: unknown) => {
+          const item = p as { marker: string; name: string; value: number; percent: number };
+          return `${item.marker}${escapeHtml(item.name)}: ${formatUsd(item.value)} (${item.percent.toFixed(1)} %)`;
+        },
       },
+      series: [
+        {
+          name: 'Cost',
+          type: 'pie',
+          radius: ['48%', '72%'],
+          center: ['50%', '45%'],
+          avoidLabelOverlap: true,
+          itemStyle: { borderColor: '#fff', borderWidth: 2 },
+          label: { show: true, formatter: (p: { name: string; value: number }) => `${p.name}\n${formatUsd(p.value)}`, color: COLORS.axis, lineHeight: 16 },
+          labelLine: { show: true },
+          data,
+        },
+      ],
     },
-    series: [
+    media: [
       {
-        name: 'Cost',
-        type: 'pie',
-        radius: ['48%', '72%'],
-        center: ['50%', '45%'],
-        avoidLabelOverlap: true,
-        itemStyle: { borderColor: '#fff', borderWidth: 2 },
-        label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${formatUsd(p.value)}`, color: COLORS.axis, lineHeight: 16 },
-        data,
+        // Narrow cards (phones): outside labels would be cut off; amounts move into the legend.
+        query: { maxWidth: 440 },
+        option: {
+          legend: { formatter: (name: string) => `${name} ${formatUsd(amount.get(name))}` },
+          series: [{ radius: ['42%', '66%'], center: ['50%', '42%'], label: { show: false }, labelLine: { show: false } }],
+        },
       },
     ],
   };

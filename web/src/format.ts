@@ -49,6 +49,50 @@ export function formatDuration(seconds: number | null | undefined): string {
   return sign + parts.join(' ');
 }
 
+/**
+ * Seconds with at most two units, for big figures: 8551.6 → "2h 23m", 754 → "12m 34s", 42.4 → "42s".
+ * The exact value stays in the tile's data-value and title.
+ */
+export function formatDurationShort(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds)) return DASH;
+  const abs = Math.abs(seconds);
+  if (abs < 3600) return formatDuration(seconds);
+  const sign = seconds < 0 ? '−' : '';
+  if (abs < 86_400) {
+    const minutes = Math.round(abs / 60);
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return sign + (m ? `${h}h ${m}m` : `${h}h`);
+  }
+  const hours = Math.round(abs / 3600);
+  const d = Math.floor(hours / 24);
+  const h = hours % 24;
+  return sign + (h ? `${d}d ${h}h` : `${d}d`);
+}
+
+const DURATION_UNITS = [
+  { seconds: 1, suffix: 's', steps: [1, 2, 5, 10, 15, 30] },
+  { seconds: 60, suffix: 'm', steps: [1, 2, 5, 10, 15, 30] },
+  { seconds: 3600, suffix: 'h', steps: [1, 2, 3, 4, 6, 12] },
+  { seconds: 86_400, suffix: 'd', steps: [1, 2, 7, 14, 30, 90] },
+] as const;
+
+/**
+ * A value axis in seconds with ticks on whole units ("0", "2h", "4h", …) instead of ECharts'
+ * decimal steps (2h 46m 40s, 5h 33m 20s, …), for about `ticks` intervals up to `maxSeconds`.
+ */
+export function durationAxis(maxSeconds: number, ticks = 5): { interval: number; formatter: (v: number) => string } {
+  const max = Math.max(1, maxSeconds);
+  const unit = [...DURATION_UNITS].reverse().find((u) => max / u.seconds >= 2) ?? DURATION_UNITS[0];
+  const raw = max / unit.seconds / ticks;
+  const last = unit.steps[unit.steps.length - 1];
+  const step = unit.steps.find((s) => s >= raw) ?? Math.ceil(raw / last) * last;
+  return {
+    interval: step * unit.seconds,
+    formatter: (v: number) => (v === 0 ? '0' : `${intFmt.format(v / unit.seconds)}${unit.suffix}`),
+  };
+}
+
 /** Local wall-clock date and time of an ISO instant, for tables. */
 export function formatInstant(iso: string | null | undefined, timeZone: string): string {
   if (!iso) return DASH;

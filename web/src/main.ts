@@ -17,7 +17,7 @@ import {
 } from './aggregate.ts';
 import { ApiError, AuthError, clearKey, downloadCsv, getJson, getKey, isAbort, NetworkError, setKey, setUnauthorizedHandler, type Query } from './api.ts';
 import { calibrationOption, ChartHost, costOption, heatmapOption, mttrOption, trendsOption } from './charts.ts';
-import { DASH, formatAuc, formatDuration, formatInstant, formatInt, formatMs, formatPercent, formatUsd, signed } from './format.ts';
+import { DASH, formatAuc, formatDuration, formatDurationShort, formatInstant, formatInt, formatMs, formatPercent, formatUsd, signed } from './format.ts';
 import { browserTimeZone, daysBetween, defaultInputs, periodFromInputs, previousPeriod, timeZones, validateInputs, type QueryPeriod } from './period.ts';
 import type { CostReport, HealthRow, MttrRow, OverviewRow, PredictionRow, Report, Tenant, TrendReport } from './types.ts';
 
@@ -369,6 +369,8 @@ function figure<T>(result: Result<{ rows: T[] }>, compute: (rows: T[]) => Figure
 
 interface KpiStyle {
   show: (v: number | null) => string;
+  /** The precise reading, as a tooltip, when `show` rounds for space. */
+  exact?: (v: number | null) => string;
   showChange: (c: Change) => string;
   /** +1: higher is better, −1: higher is worse, 0: neither */
   polarity: 1 | -1 | 0;
@@ -379,7 +381,7 @@ const relative = (c: Change) => (c.relative == null ? '' : ` (${signed(`${Math.a
 const KPI = {
   workflows: { show: formatInt, showChange: (c) => signed(formatInt(Math.abs(c.delta)), c.delta) + relative(c), polarity: 0 },
   failureRate: { show: (v) => formatPercent(v, 2), showChange: (c) => signed(`${Math.abs(c.delta).toFixed(2)} pp`, c.delta), polarity: -1 },
-  duration: { show: formatDuration, showChange: (c) => signed(formatDuration(Math.abs(c.delta)), c.delta) + relative(c), polarity: -1 },
+  duration: { show: formatDurationShort, exact: formatDuration, showChange: (c) => signed(formatDurationShort(Math.abs(c.delta)), c.delta) + relative(c), polarity: -1 },
   cost: { show: formatUsd, showChange: (c) => signed(formatUsd(Math.abs(c.delta)), c.delta) + relative(c), polarity: 0 },
   openIncidents: { show: formatInt, showChange: (c) => signed(formatInt(Math.abs(c.delta)), c.delta), polarity: -1 },
   auc: { show: formatAuc, showChange: (c) => signed(Math.abs(c.delta).toFixed(3), c.delta), polarity: 1 },
@@ -396,13 +398,16 @@ function renderKpi(testId: string, current: Figure | Error, previous: Figure | E
     tile.dataset.previous = 'null';
     tile.dataset.state = 'error';
     valueEl.textContent = DASH;
-    changeEl.textContent = current instanceof NetworkError ? 'Not loaded — retry' : `Not loaded: ${current.message}`;
+    valueEl.removeAttribute('title');
+    changeEl.textContent = current instanceof NetworkError ? 'Not loaded — retry' : notAvailable(current) ? 'Not available on this server' : `Not loaded: ${current.message}`;
     noteEl.textContent = '';
     return;
   }
   tile.dataset.state = current.value == null ? 'empty' : 'ok';
   tile.dataset.value = current.value == null ? 'null' : String(current.value);
   valueEl.textContent = style.show(current.value);
+  if (style.exact && current.value != null) valueEl.title = style.exact(current.value);
+  else valueEl.removeAttribute('title');
   noteEl.textContent = current.note ?? '';
   const prevValue = previous instanceof Error ? null : previous.value;
   tile.dataset.previous = prevValue == null ? 'null' : String(prevValue);
@@ -440,8 +445,14 @@ function showMessage(p: Panel, kind: 'empty' | 'error', text: string, retry = fa
   p.message.hidden = false;
 }
 
+/** A 404 for the report itself (not a tenant): this server does not offer that report. */
+function notAvailable(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404 && error.code !== 'tenant_not_found';
+}
+
 function showError(p: Panel, error: unknown): void {
   if (error instanceof NetworkError) showMessage(p, 'error', 'The server did not answer — retry.', true);
+  else if (notAvailable(error)) showMessage(p, 'error', `This report is not available on this server (${(error as ApiError).message}).`, true);
   else showMessage(p, 'error', `Could not load this panel: ${(error as Error).message}`, true);
 }
 
