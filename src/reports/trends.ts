@@ -60,12 +60,12 @@ export function parseGranularity(raw: unknown): Granularity {
  * slot. Historical local-mean-time offsets (e.g. +00:19:32) do not; for such periods a finer slot
  * that divides every boundary keeps the answer exact instead of misplacing a few records.
  */
-const SLOT_SIZES_MS = [60 * MINUTE_MS, 15 * MINUTE_MS, MINUTE_MS, 1000, 1] as const;
+const SLOT_SIZES_MS = [15 * MINUTE_MS, MINUTE_MS, 1000, 1] as const;
 
 function slotSizeFor(buckets: readonly Bucket[]): number {
   // The first bucket starts at `from`, which may lie inside a slot: rows are ≥ from anyway.
   for (const size of SLOT_SIZES_MS) {
-    return size;
+    if (buckets.every((b, i) => i === 0 || b.startMs % size === 0)) return size;
   }
   return 1;
 }

@@ -226,8 +226,16 @@ await describeEachEngine('reports: mttr, costs, health', (engine) => {
         { ...runAt('c3', '2026-03-01T23:59:59.999Z'), status: 'running', finished_at: undefined },
         runAt('c-out', '2026-03-02T00:00:00Z'),
       ]);
-      await ingest(t, 'metrics', [sample('api', '2026-03-01T01:00:00Z'), sample('db', '2026-03-01T01:00:00Z'), sample('api', '2026-02-28T01:00:00Z')]);
-      await ingest(t, 'predictions', [{ id: 'p1', model: 'm', predicted_at: '2026-03-01T05:00:00Z', failure_probability: 0.4 }]);
+      await ingest(t, 'metrics', [
+        sample('api', '2026-03-01T01:00:00Z'),
+        sample('db', '2026-03-01T01:00:00Z'),
+        sample('api', '2026-02-28T23:59:59.999Z'),
+        sample('api', '2026-03-02T00:00:00Z'),
+      ]);
+      await ingest(t, 'predictions', [
+        { id: 'p1', model: 'm', predicted_at: '2026-03-01T05:00:00Z', failure_probability: 0.4 },
+        { id: 'p-out', model: 'm', predicted_at: '2026-03-02T00:00:00Z', failure_probability: 0.4 },
+      ]);
     });
 
     it('counts records of any status and prices them exactly', async () => {

@@ -220,6 +220,14 @@ await describeEachEngine('trends and predictions reports', (engine) => {
       assert.deepEqual(column(kathmandu.points, 'incidents_opened'), [0, 2]);
     });
 
+    it('stays exact for an offset that is not a multiple of 15 minutes (Monrovia, −00:44:30 until 1972)', async () => {
+      const t = await app.createTenant();
+      await ingest(t.key, 'workflow_runs', [run('m1', '1971-06-02T00:44:29.999Z'), run('m2', '1971-06-02T00:44:30Z')]);
+      const body = await trends(t, 'from=1971-06-01&to=1971-06-03&tz=Africa/Monrovia');
+      assert.deepEqual(column(body.points, 'bucket_start'), ['1971-06-01T00:00:00-00:44:30', '1971-06-02T00:00:00-00:44:30']);
+      assert.deepEqual(column(body.points, 'workflows'), [1, 1]);
+    });
+
     it('starts weeks on Monday, with the offset of each week’s first instant', async () => {
       const t = await app.createTenant();
       await ingest(t.key, 'workflow_runs', [
