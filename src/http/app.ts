@@ -1,9 +1,10 @@
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
+import { registerOpenApi } from './plugins/openapi.ts';
+import { createRateLimitCounter, registerRateLimit, type RateLimitCounter } from './plugins/rate-limit.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { exportRoutes } from './routes/export.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -13,25 +14,49 @@ import { tenantRoutes } from './routes/tenants.ts';
 
 export interface AppOptions {
   logger?: FastifyBaseLogger;
+  /**
+   * Rate-limit counters; server.ts passes Redis-shared ones when REDIS_URL is set (and closes
+   * them). Absent: per-process counters in memory.
+   */
+  rateLimitCounter?: RateLimitCounter;
 }
+
+/**
+ * Path parameters are tenant ids (at most 64 characters), key ids and type names; anything longer
+ * is answered 404 by the router before any handler or database work.
+ */
+const MAX_PARAM_LENGTH = 100;
 
 /**
  * Builds the HTTP app from already-created dependencies. No listening, no signals, no
  * process.env here: server.ts and tests own those.
+ *
+ * Order matters: error shape and security headers first (they cover every answer), then auth and
+ * the rate limiter (which keys on the authenticated key), the OpenAPI generator, and the routes.
  */
 export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
-    bodyLimit: deps.config.bodyLimitBytes,
-    requestTimeout: deps.config.requestTimeoutMs,
+    bodyLimit: config.bodyLimitBytes,
+    // Receiving a request (headers and body) may take at most this long (slow-loris uploads)…
+    requestTimeout: config.requestTimeoutMs,
+    // …and a connection on which nothing moves for as long is closed (a client that stopped
+    // reading an export would otherwise hold a database cursor open).
+    connectionTimeout: config.requestTimeoutMs,
     // Fastify's own per-request lines are replaced by the single line of the onResponse hook.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
     // Strict: no coercion of "1" into 1, nothing silently removed (contract: strings are not numbers).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
+  app.addHook('onRequest', async (req, reply) => {
+    // Quoted in masked 5xx messages; lets a user's report be matched with the log line.
+    reply.raw.setHeader('x-request-id', req.id);
+  });
   // Documentation and dashboard files are public; everything else needs a key.
   app.addHook('onRoute', (route) => {
     if (route.url === '/docs' || route.url.startsWith('/docs/')) route.config = { ...(route.config ?? {}), public: true };
@@ -55,23 +80,12 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       'request',
     );
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'ATOM Analytics API',
-        version: deps.version,
-        description: 'Multi-tenant operations analytics: ingest, reports, exports. See the README for metric definitions.',
-      },
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Admin or tenant API key' } },
-      },
-      security: [{ bearer: [] }],
-    },
+  await registerRateLimit(app, {
+    max: config.rateLimit.max,
+    windowMs: config.rateLimit.windowMs,
+    counter: opts.rateLimitCounter ?? createRateLimitCounter({ windowMs: config.rateLimit.windowMs, keyPrefix: config.redisKeyPrefix, logger: app.log }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app, deps.version);
 
   await app.register(async (scope) => opsRoutes(scope, deps));
   await app.register(async (scope) => tenantRoutes(scope, deps));

@@ -5,6 +5,9 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+/** prom-client default metrics that are gauges despite their `_total` name. */
+const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export type IngestResult = 'inserted' | 'updated' | 'unchanged';
 
 /** One row of connection-pool state, e.g. `{ engine: 'postgres', state: 'idle', connections: 3 }`. */
@@ -82,7 +85,12 @@ export function normalizeMethodLabel(method: string): string {
  */
 export function createMetrics(options: MetricsOptions = {}): AppMetrics {
   const registry = new Registry();
-  if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry });
+  if (options.collectDefaults ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // These three are gauges named `_total`, which `promtool check metrics` rejects (the suffix
+    // is reserved for counters); the per-type `nodejs_active_*` gauges carry the same numbers.
+    for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
 
   const httpRequestsTotal = new Counter({

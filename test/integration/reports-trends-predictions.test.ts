@@ -504,6 +504,35 @@ await describeEachEngine('trends and predictions reports', (engine) => {
     });
   });
 
+  describe('CSV export', () => {
+    it('exports trends with tenant_id first and predictions with flattened calibration', async () => {
+      const t = await app.createTenant();
+      await ingest(t.key, 'workflow_runs', [run('c1', '2026-01-01T10:00:00Z')]);
+      await ingest(t.key, 'predictions', [{ id: 'p1', model: 'm', predicted_at: '2026-01-01T11:00:00Z', failure_probability: 1, outcome: 'failed' }]);
+      const tr = await get('/export/csv/trends?from=2026-01-01&to=2026-01-03', t.key);
+      assert.equal(tr.status, 200, tr.text);
+      assert.deepEqual(tr.text.split('\r\n'), [
+        'tenant_id,bucket_start,workflows,failed_workflows,failure_rate_percent,avg_duration_ms,incidents_opened,predictions,avg_p95_latency_ms',
+        `${t.id},2026-01-01T00:00:00+00:00,1,0,0,0,0,1,`,
+        `${t.id},2026-01-02T00:00:00+00:00,0,0,,,0,0,`,
+        '',
+      ]);
+      const needsTenant = await get('/export/csv/trends?from=2026-01-01&to=2026-01-03');
+      assert.equal(needsTenant.status, 400);
+
+      const pr = await get('/export/csv/predictions?from=2026-01-01&to=2026-01-03', t.key);
+      assert.equal(pr.status, 200, pr.text);
+      const [header, line] = pr.text.split('\r\n');
+      const bins = Array.from({ length: 10 }, (_, k) =>
+        ['bin_lower', 'bin_upper', 'count', 'mean_predicted', 'observed_failure_rate'].map((f) => `calibration_${k}_${f}`),
+      ).flat();
+      assert.deepEqual(header.split(','), ['tenant_id', 'model', 'predictions', 'evaluated', 'accuracy', 'precision', 'recall', 'f1', 'brier_score', 'roc_auc', ...bins]);
+      const cells = line.split(',');
+      assert.deepEqual(cells.slice(0, 10), [t.id, 'm', '1', '1', '1', '1', '1', '1', '0', '']);
+      assert.deepEqual(cells.slice(-5), ['0.9', '1', '1', '1', '1']);
+    });
+  });
+
   describe('against the reference implementation', () => {
     const ZONES = ['UTC', 'America/New_York', 'Asia/Kathmandu', 'Asia/Kolkata', 'Europe/Berlin', 'Australia/Lord_Howe', 'America/Santiago'];
     /** Periods near DST changes of several of the zones above. */

@@ -70,9 +70,51 @@ export function validateInputs(fromInclusive: string, throughInclusive: string):
   return null;
 }
 
+/**
+ * Chromium and other ICU-based browsers name some zones by their old CLDR ids (a browser set to
+ * Asia/Kolkata reports "Asia/Calcutta", and the zone list has no "Asia/Kolkata"). These are the
+ * renamed ones; the dashboard shows and sends the current IANA name (the API takes either).
+ */
+const RENAMED_ZONES: Record<string, string> = {
+  'Africa/Asmera': 'Africa/Asmara',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+  'America/Catamarca': 'America/Argentina/Catamarca',
+  'America/Coral_Harbour': 'America/Atikokan',
+  'America/Cordoba': 'America/Argentina/Cordoba',
+  'America/Godthab': 'America/Nuuk',
+  'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Jujuy': 'America/Argentina/Jujuy',
+  'America/Louisville': 'America/Kentucky/Louisville',
+  'America/Mendoza': 'America/Argentina/Mendoza',
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Truk': 'Pacific/Chuuk',
+};
+
+function zoneKnown(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The current IANA name of a zone, when the browser gave an old one and knows the new one. */
+export function currentZoneName(zone: string): string {
+  const renamed = RENAMED_ZONES[zone];
+  return renamed && zoneKnown(renamed) ? renamed : zone;
+}
+
 export function browserTimeZone(): string {
   try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    return currentZoneName(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   } catch {
     return 'UTC';
   }
@@ -86,7 +128,7 @@ export function timeZones(current: string): string[] {
   } catch {
     zones = [];
   }
-  const all = new Set(zones);
+  const all = new Set(zones.map(currentZoneName));
   all.add('UTC');
   all.add(current);
   return [...all].sort((a, b) => a.localeCompare(b));

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { aucFigure, change, costBreakdown, failureRateFigure, foldHourOfWeek, mttrFigure, sumTrends, sumUsd, totalCostFigure } from '../src/aggregate.ts';
 import { filenameFromDisposition, buildUrl } from '../src/api.ts';
 import { formatDuration } from '../src/format.ts';
-import { addDays, defaultInputs, periodFromInputs, previousPeriod, todayIn, validateInputs } from '../src/period.ts';
+import { addDays, currentZoneName, defaultInputs, periodFromInputs, previousPeriod, timeZones, todayIn, validateInputs } from '../src/period.ts';
 import type { CostRow, MttrRow, OverviewRow, PredictionRow, TrendPoint } from '../src/types.ts';
 
 const overview = (over: Partial<OverviewRow>): OverviewRow => ({
@@ -139,4 +139,15 @@ test('formatting and headers', () => {
   assert.equal(filenameFromDisposition('attachment; filename="../../etc/passwd"', 'x.csv'), '.._.._etc_passwd');
   assert.equal(filenameFromDisposition(null, 'x.csv'), 'x.csv');
   assert.equal(buildUrl('/reports/mttr', { from: '2026-03-01', tenant_id: undefined, tz: 'Asia/Kolkata' }), '/reports/mttr?from=2026-03-01&tz=Asia%2FKolkata');
+});
+
+test('zones: the old CLDR names ICU browsers report become current IANA names', () => {
+  assert.equal(currentZoneName('Asia/Calcutta'), 'Asia/Kolkata');
+  assert.equal(currentZoneName('Asia/Katmandu'), 'Asia/Kathmandu');
+  assert.equal(currentZoneName('Europe/Kiev'), 'Europe/Kyiv');
+  assert.equal(currentZoneName('Europe/Paris'), 'Europe/Paris');
+  const zones = timeZones('UTC');
+  assert.ok(zones.includes('Asia/Kolkata') && zones.includes('Asia/Kathmandu') && zones.includes('UTC'));
+  assert.ok(!zones.includes('Asia/Calcutta'));
+  assert.deepEqual(zones, [...new Set(zones)].sort((a, b) => a.localeCompare(b)));
 });

@@ -1,7 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { DomainError, UnavailableError, type ErrorDetail } from '../../domain/errors.ts';
 
-
 /** The one place domain errors become HTTP (STYLE.md: errors). */
 export function statusFor(err: DomainError): number {
   switch (err.name) {
@@ -31,6 +30,48 @@ export function errorBody(code: string, message: string, details: ErrorDetail[] 
   return { error: { code, message, details } };
 }
 
+/** `$ref` of the shared error component, for route response schemas. */
+export const ERROR_REF = { $ref: 'Error#' } as const;
+
+/** Response schemas for every error status of a route; the error handler always answers this shape. */
+export const ERROR_RESPONSES = { '4xx': ERROR_REF, '5xx': ERROR_REF } as const;
+
+/**
+ * The contract's error shape, registered once as the shared `Error` schema (OpenAPI
+ * `#/components/schemas/Error`). It also drives serialisation of error answers, so every field
+ * the handler sends is declared; detail entries may carry more than index/field/message.
+ */
+export const ERROR_SCHEMA = {
+  $id: 'Error',
+  type: 'object',
+  description: 'Every 4xx/5xx answer. Never a stack trace or SQL; 5xx messages quote the request id instead.',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'details'],
+      properties: {
+        code: { type: 'string', description: 'snake_case, stable: clients branch on it', example: 'validation_error' },
+        message: { type: 'string', description: 'A human sentence' },
+        details: {
+          type: 'array',
+          description: 'One entry per problem (ingest: one per bad field of every bad record)',
+          items: {
+            type: 'object',
+            required: ['message'],
+            additionalProperties: true,
+            properties: {
+              index: { type: 'integer', description: 'Record index in the batch, from 0' },
+              field: { type: 'string' },
+              message: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 /** Maps Fastify's own errors (schema, body parsing, limits) onto the contract's error shape. */
 function fromFastifyError(err: FastifyError): { status: number; code: string; message: string; details: ErrorDetail[] } | null {
   if (err.validation) {
@@ -55,13 +96,22 @@ function fromFastifyError(err: FastifyError): { status: number; code: string; me
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON', details: [] };
   }
+  if (err.statusCode === 429) {
+    // Thrown by the rate limiter, which has already set Retry-After.
+    return { status: 429, code: 'rate_limited', message: err.message, details: [] };
+  }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, code: 'bad_request', message: 'The request could not be processed', details: [] };
   }
   return null;
 }
 
+/**
+ * Registers the shared `Error` schema and the one handler that turns every error into it. 5xx
+ * answers are masked: the full error (with its cause) goes to the log under the request id.
+ */
 export function registerErrorHandling(app: FastifyInstance): void {
+  app.addSchema(ERROR_SCHEMA);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof DomainError) {
       const status = statusFor(err);

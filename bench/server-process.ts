@@ -1,0 +1,125 @@
+/**
+ * The server under test runs in its own process (`node --import tsx src/cli/main.ts serve`), so
+ * its memory is measured apart from the benchmark's generator and clients (/proc/<pid>/status).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+
+export interface ProcMemory {
+  /** Resident set size now, MiB. */
+  rssMb: number;
+  /** Peak resident set size of the process so far (VmHWM), MiB. */
+  hwmMb: number;
+}
+
+export function readProcMemory(pid: number): ProcMemory | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's RSS every `intervalMs`; `peakMb` is the highest sample since the last reset. */
+export class RssSampler {
+  peakMb = 0;
+  private timer: NodeJS.Timeout;
+  constructor(
+    private readonly pid: number,
+    intervalMs = 50,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+  private sample(): void {
+    const m = readProcMemory(this.pid);
+    if (m && m.rssMb > this.peakMb) this.peakMb = m.rssMb;
+  }
+  reset(): void {
+    this.peakMb = 0;
+    this.sample();
+  }
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peakMb;
+  }
+}
+
+export interface ServerProcess {
+  pid: number;
+  url: string;
+  /** From spawn until GET /readyz answered 200, ms. */
+  readyMs: number;
+  memory(): ProcMemory | null;
+  stop(): Promise<void>;
+}
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(2000, () => {
+      req.destroy();
+      resolve(0);
+    });
+  });
+}
+
+export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ServerProcess> {
+  const t0 = performance.now();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (output.length > 20_000) output = output.slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: number | null = null;
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = code ?? (signal ? 128 : 1);
+      resolve();
+    }),
+  );
+
+  let url: string | null = null;
+  for (;;) {
+    if (exited !== null) throw new Error(`server exited with ${exited} before it was ready:\n${output.slice(-4000)}`);
+    if (performance.now() - t0 > timeoutMs) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready after ${timeoutMs} ms:\n${output.slice(-4000)}`);
+    }
+    url ??= /Dashboard:\s+(http:\/\/\S+?)\/\s/.exec(output)?.[1] ?? null;
+    if (url && (await get(`${url}/readyz`)) === 200) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const readyMs = performance.now() - t0;
+  const pid = child.pid!;
+  return {
+    pid,
+    url,
+    readyMs,
+    memory: () => readProcMemory(pid),
+    async stop() {
+      if (exited !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await exitPromise;
+      clearTimeout(timer);
+      if (exited !== 0) process.stderr.write(`\n[bench] server exited with ${exited}:\n${output.slice(-2000)}\n`);
+    },
+  };
+}
