@@ -93,6 +93,8 @@ export function withQueryTiming(storage: Storage, observe: QueryObserver): Stora
         observe(engine, sqlOperation(sql), waitingMs / 1000);
       }
     },
+    // A tenant-scoped view is timed like the storage it comes from.
+    scoped: (tenantIds) => withQueryTiming(storage.scoped(tenantIds), observe),
     migrate: () => storage.migrate(),
     ping: () => timed('select', () => storage.ping()),
     poolStats: () => storage.poolStats(),

@@ -7,7 +7,7 @@ import {
   type CalibrationBin,
   type ProbabilityGroup,
 } from './metrics/classification.ts';
-import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportQuery } from './common.ts';
+import { compareText, num, periodJson, tenantFilter, type ReportQuery } from './common.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
 /** One (tenant, model) of GET /reports/predictions (contract, precise readings 7–9). */
@@ -74,22 +74,25 @@ export async function getPredictionReport(env: ReportEnv, q: ReportQuery, thresh
   const d = env.storage.dialect;
   const params: SqlValue[] = [q.fromMs, q.toMs];
   const scope = tenantFilter(d, 'p.tenant_id', q, params);
-  // Unevaluated predictions collapse into one NULL-probability group per model.
+  const runScope = tenantFilter(d, 'r.tenant_id', q, params);
+  // Grouping by plain columns lets both planners hash-aggregate (a computed key made PostgreSQL
+  // sort and spill); unevaluated predictions only add to `n`. Runs are looked up only for
+  // predictions without their own outcome, and only in the tenants in scope.
   const sql = `
     WITH judged AS (
       SELECT p.tenant_id, p.model, p.failure_probability,
              COALESCE(p.outcome, CASE WHEN r.status IN ('failed', 'succeeded') THEN r.status END) AS outcome
       FROM predictions p
-      LEFT JOIN workflow_runs r ON r.tenant_id = p.tenant_id AND r.id = p.workflow_run_id
+      LEFT JOIN workflow_runs r
+        ON r.tenant_id = p.tenant_id AND r.id = p.workflow_run_id AND p.outcome IS NULL AND ${runScope}
       WHERE p.predicted_at_ms >= $1 AND p.predicted_at_ms < $2 AND ${scope}
     )
-    SELECT tenant_id, model,
-           CASE WHEN outcome IS NULL THEN NULL ELSE failure_probability END AS probability,
+    SELECT tenant_id, model, failure_probability AS probability,
            count(*) AS n,
            count(*) FILTER (WHERE outcome = 'failed') AS positives,
            count(*) FILTER (WHERE outcome = 'succeeded') AS negatives
     FROM judged
-    GROUP BY tenant_id, model, CASE WHEN outcome IS NULL THEN NULL ELSE failure_probability END`;
+    GROUP BY tenant_id, model, failure_probability`;
   const rows = await env.storage.query<Record<string, unknown>>(sql, params);
 
   const byModel = new Map<string, { tenant_id: string; model: string; predictions: number; groups: ProbabilityGroup[] }>();
@@ -103,8 +106,9 @@ export async function getPredictionReport(env: ReportEnv, q: ReportQuery, thresh
       byModel.set(key, entry);
     }
     entry.predictions += num(r.n);
-    const probability = numOrNull(r.probability);
-    if (probability !== null) entry.groups.push({ probability, positives: num(r.positives), negatives: num(r.negatives) });
+    const positives = num(r.positives);
+    const negatives = num(r.negatives);
+    if (positives + negatives > 0) entry.groups.push({ probability: num(r.probability), positives, negatives });
   }
 
   return [...byModel.values()]

@@ -13,12 +13,26 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   return Promise.all(files.map(async (name) => ({ name, sql: await readFile(join(dir, name), 'utf8') })));
 }
 
-/** Splits a migration file into statements on `;` at line ends (our files keep one statement per `;`). */
+/**
+ * Splits a migration file into statements on `;` at line ends, outside dollar-quoted bodies
+ * (PostgreSQL `DO $$ … $$` blocks and functions contain semicolons of their own).
+ */
 export function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
+  const withoutComments = sql.replace(/^\s*--.*$/gm, '');
+  const out: string[] = [];
+  let current = '';
+  let inDollar = false;
+  for (const line of withoutComments.split('\n')) {
+    const dollars = line.match(/\$\$/g)?.length ?? 0;
+    if (dollars % 2 === 1) inDollar = !inDollar;
+    current += line + '\n';
+    if (!inDollar && /;\s*$/.test(line)) {
+      out.push(current.trim().replace(/;$/, ''));
+      current = '';
+    }
+  }
+  if (current.trim()) out.push(current.trim());
+  return out.filter((s) => s.length > 0);
 }
 
 /**

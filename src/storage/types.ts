@@ -76,6 +76,13 @@ export interface Storage extends Executor {
    * Breaking out of the loop cancels the query.
    */
   stream<T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number): AsyncIterable<T[]>;
+  /**
+   * A read view limited to `tenantIds` (null = every tenant, the admin's scope). PostgreSQL
+   * enforces it with row-level security (queries run as role atom_app with the scope set per
+   * transaction); DuckDB checks every returned row's tenant_id in the one place reads pass.
+   * Writes (`transaction`) are not scoped.
+   */
+  scoped(tenantIds: readonly string[] | null): Storage;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   poolStats(): PoolStats;

@@ -105,7 +105,15 @@ export function mttrOption(rows: MttrRow[], multiTenant: boolean): EChartsCoreOp
         return [head, ...list.map((p) => `${p.marker}${escapeHtml(p.seriesName)}: ${formatDuration(p.value)}`)].join('<br>');
       },
     },
-    xAxis: { type: 'value', splitLine, interval: axis.interval, axisLabel: { formatter: axis.formatter, hideOverlap: true } },
+    xAxis: {
+      type: 'value',
+      splitLine,
+      min: 0,
+      // End on a whole tick, so the last label is "12h" and not the data's maximum.
+      max: (extent: { max: number }) => Math.max(1, Math.ceil(extent.max / axis.interval)) * axis.interval,
+      interval: axis.interval,
+      axisLabel: { formatter: axis.formatter, hideOverlap: true },
+    },
     yAxis: { type: 'category', data: shown.map(label), axisLine, axisTick: { show: false }, axisLabel: { width: 140, overflow: 'truncate' } },
     series: [
       { name: 'Median', type: 'bar', data: shown.map((r) => r.mttr_median_seconds), itemStyle: { color: COLORS.primary, borderRadius: [0, 3, 3, 0] }, barMaxWidth: 14 },

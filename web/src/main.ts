@@ -18,7 +18,7 @@ import {
 import { ApiError, AuthError, clearKey, downloadCsv, getJson, getKey, isAbort, NetworkError, setKey, setUnauthorizedHandler, type Query } from './api.ts';
 import { calibrationOption, ChartHost, costOption, heatmapOption, mttrOption, trendsOption } from './charts.ts';
 import { DASH, formatAuc, formatDuration, formatDurationShort, formatInstant, formatInt, formatMs, formatPercent, formatUsd, signed } from './format.ts';
-import { browserTimeZone, daysBetween, defaultInputs, periodFromInputs, previousPeriod, timeZones, validateInputs, type QueryPeriod } from './period.ts';
+import { addDays, browserTimeZone, daysBetween, defaultInputs, periodFromInputs, previousPeriod, timeZones, validateInputs, type QueryPeriod } from './period.ts';
 import type { CostReport, HealthRow, MttrRow, OverviewRow, PredictionRow, Report, Tenant, TrendReport } from './types.ts';
 
 // ---------------------------------------------------------------- elements
@@ -332,6 +332,8 @@ async function refresh(): Promise<void> {
 
   const rows = <T>(r: Result<{ rows: T[] }>): T[] | null => (r.ok ? r.value.rows : null);
   const periodWord = `previous ${days} ${days === 1 ? 'day' : 'days'}`;
+  const lastPrevDay = addDays(prev.to, -1);
+  byId('kpi-compare').textContent = `Changes against the ${periodWord} (${prev.from === lastPrevDay ? prev.from : `${prev.from} to ${lastPrevDay}`}).`;
 
   renderKpi('kpi-workflows', figure(overview, workflowsFigure), figure(prevOverview, workflowsFigure), periodWord, KPI.workflows);
   renderKpi('kpi-failure-rate', figure(overview, failureRateFigure), figure(prevOverview, failureRateFigure), periodWord, KPI.failureRate);
@@ -420,7 +422,8 @@ function renderKpi(testId: string, current: Figure | Error, previous: Figure | E
   const mood = direction === 0 || style.polarity === 0 ? 'neutral' : direction === style.polarity ? 'good' : 'bad';
   changeEl.classList.add(`change-${mood}`);
   const arrow = direction > 0 ? '▲' : direction < 0 ? '▼' : '■';
-  changeEl.replaceChildren(el('span', { 'aria-hidden': 'true', class: 'arrow' }, arrow), ` ${style.showChange(c)} vs ${periodWord}`);
+  // The period compared with is named once above the tiles; screen readers get it on each tile.
+  changeEl.replaceChildren(el('span', { 'aria-hidden': 'true', class: 'arrow' }, arrow), ` ${style.showChange(c)}`, el('span', { class: 'visually-hidden' }, ` vs the ${periodWord}`));
 }
 
 // ---------------------------------------------------------------- panels

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import { aucFigure, change, costBreakdown, failureRateFigure, foldHourOfWeek, mttrFigure, sumTrends, sumUsd, totalCostFigure } from '../src/aggregate.ts';
 import { filenameFromDisposition, buildUrl } from '../src/api.ts';
-import { formatDuration } from '../src/format.ts';
+import { durationAxis, formatDuration, formatDurationShort } from '../src/format.ts';
 import { addDays, currentZoneName, defaultInputs, periodFromInputs, previousPeriod, timeZones, todayIn, validateInputs } from '../src/period.ts';
 import type { CostRow, MttrRow, OverviewRow, PredictionRow, TrendPoint } from '../src/types.ts';
 
@@ -150,4 +150,23 @@ test('zones: the old CLDR names ICU browsers report become current IANA names', 
   assert.ok(zones.includes('Asia/Kolkata') && zones.includes('Asia/Kathmandu') && zones.includes('UTC'));
   assert.ok(!zones.includes('Asia/Calcutta'));
   assert.deepEqual(zones, [...new Set(zones)].sort((a, b) => a.localeCompare(b)));
+});
+
+test('durations: short form for tiles, whole-unit ticks for axes', () => {
+  assert.equal(formatDurationShort(8551.568703703702), '2h 23m');
+  assert.equal(formatDurationShort(3600), '1h');
+  assert.equal(formatDurationShort(754), '12m 34s');
+  assert.equal(formatDurationShort(42.4), '42s');
+  assert.equal(formatDurationShort(200_000), '2d 8h');
+  assert.equal(formatDurationShort(-5400), '−1h 30m');
+  assert.equal(formatDurationShort(null), '—');
+  const hours = durationAxis(38_000); // ≈ 10.6 h
+  assert.equal(hours.interval, 3 * 3600);
+  assert.equal(hours.formatter(0), '0');
+  assert.equal(hours.formatter(6 * 3600), '6h');
+  const minutes = durationAxis(1500);
+  assert.equal(minutes.interval, 5 * 60);
+  assert.equal(minutes.formatter(600), '10m');
+  assert.equal(durationAxis(40).interval, 10);
+  assert.equal(durationAxis(0).interval, 1);
 });

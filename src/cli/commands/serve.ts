@@ -27,9 +27,13 @@ export const serveCommand: CommandSpec = {
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // A second signal means "now": the operator gave up waiting for in-flight requests.
+          logger.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+          process.exit(1);
+        }
         stopping = true;
-        logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
         server.close().then(
           () => {
             logger.info('stopped');
@@ -42,9 +46,12 @@ export const serveCommand: CommandSpec = {
           },
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
     });
+    // Everything is closed; a stray timer or socket in some library must not keep a stopped
+    // server alive. unref: if the event loop empties first, the process exits on its own.
+    setTimeout(() => process.exit(), 2000).unref();
     return 0;
   },
 };

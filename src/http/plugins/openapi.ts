@@ -49,8 +49,10 @@ export function operationIdFor(method: string, url: string): string {
   return method.toLowerCase() + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }
 
+/** The documented method: GET for routes registered as ['HEAD', 'GET'] (static files). */
 function methodOf(route: RouteOptions): string {
-  return Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
+  const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+  return methods.includes('GET') ? 'GET' : methods[0]!;
 }
 
 /**
@@ -71,6 +73,8 @@ function documentRoute({ schema, url, route }: { schema: FastifySchema; url: str
     const covered = Object.keys(response).some((code) => code[0] === status[0]);
     if (!covered && !extra) response[status] = { ...ref, description: status === '4xx' ? 'Client error' : 'Server error' };
   }
+  // Without any schema @fastify/swagger documents a bare 200; keep that when adding the errors.
+  if (!Object.keys(response).some((code) => code.startsWith('2'))) response['200'] = { description: 'Default Response' };
   doc.response = response;
   return { schema: doc as FastifySchema, url };
 }

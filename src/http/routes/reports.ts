@@ -27,7 +27,9 @@ export async function reportRoutes(app: FastifyInstance, deps: AppDeps) {
         deps.metrics.recordReport(report.name);
         // The key holds the resolved scope and every parameter; the generation inside
         // getOrCompute makes any acknowledged ingest invalidate it (never stale).
-        const compute = async () => JSON.stringify(await report.run({ storage: deps.storage, config: deps.config }, q, params));
+        // Reads run in the caller's tenant scope, enforced by the engine (row-level security).
+        const env = { storage: deps.storage.scoped(q.tenantIds), config: deps.config };
+        const compute = async () => JSON.stringify(await report.run(env, q, params));
         // `Cache-Control: no-cache` asks for a fresh computation (benchmarks, debugging).
         const bypass = /no-cache|no-store/i.test(req.headers['cache-control'] ?? '');
         const answer = bypass

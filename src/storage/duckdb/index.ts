@@ -193,6 +193,28 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         migrations,
       );
     },
+    scoped(tenantIds) {
+      if (tenantIds === null) return storage;
+      const allowed = new Set(tenantIds);
+      // DuckDB has no row-level security: the guard checks every row that carries a tenant_id.
+      const guard = <T extends object>(rows: T[]): T[] => {
+        for (const row of rows) {
+          const t = (row as Record<string, unknown>).tenant_id;
+          if (t !== undefined && t !== null && !allowed.has(String(t))) {
+            throw new Error('tenant guard: a query returned a row of a tenant outside the caller\'s scope');
+          }
+        }
+        return rows;
+      };
+      const view: Storage = {
+        ...storage,
+        query: async <T extends object = Row>(sql: string, params?: readonly SqlValue[]) => guard(await storage.query<T>(sql, params)),
+        async *stream<T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number) {
+          for await (const chunk of storage.stream<T>(sql, params, chunkRows)) yield guard(chunk);
+        },
+      };
+      return view;
+    },
     async ping() {
       if (closed) throw new UnavailableError();
       await storage.query('SELECT 1');

@@ -34,13 +34,42 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const UNAVAILABLE_CODES = new Set([
+  // The network: refused, reset, unreachable, DNS.
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  // The server: shutting down, starting up, out of connection slots, connection exceptions.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 
-/** Connection-level failures become UnavailableError (503); everything else propagates. */
+/** pg's own messages for a connection that died or never came (they carry no code). */
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|Query read timeout/i;
+
+/**
+ * Connection-level failures become UnavailableError (503 `database_unavailable` with
+ * Retry-After); everything else propagates. The original error stays as `cause`, for the log only.
+ */
 export function mapPgError(err: unknown): unknown {
-  const e = err as { code?: string; message?: string };
-  if (e && (UNAVAILABLE_CODES.has(e.code ?? '') || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? ''))) {
-    return new UnavailableError();
+  if (err instanceof UnavailableError) return err;
+  const e = err as { code?: string; message?: string } | null | undefined;
+  if (e && (UNAVAILABLE_CODES.has(e.code ?? '') || UNAVAILABLE_MESSAGES.test(e.message ?? ''))) {
+    return Object.assign(new UnavailableError(), { cause: err });
   }
   return err;
 }
@@ -63,16 +92,29 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? 120_000,
+    // Detects a server that vanished without closing the socket (a cut network) on idle clients.
+    keepAlive: true,
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
 
+  // pg-pool listens for errors on idle clients only. A checked-out client whose connection dies
+  // between two statements (a transaction, an export waiting on a slow reader) emits 'error' with
+  // nobody listening, which would crash the process; the next statement on it fails instead
+  // (mapped to 503) and the client is released as broken.
+  const guarded = new WeakSet<pg.PoolClient>();
   async function connect(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
     try {
-      return await pool.connect();
+      client = await pool.connect();
     } catch (err) {
       throw mapPgError(err);
     }
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
   }
 
   function makeTx(client: pg.PoolClient): Transaction {
@@ -93,6 +135,86 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
         await run(client, `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${selects})`, arrays as SqlValue[]);
       },
     };
+  }
+
+  let rlsRole: boolean | null = null;
+  /** Whether this database user can act as atom_app (migration 003 could create and grant it). */
+  async function canUseRlsRole(client: pg.PoolClient): Promise<boolean> {
+    if (rlsRole === null) {
+      const r = await run<{ ok: boolean }>(
+        client,
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atom_app') AND pg_has_role(current_user, 'atom_app', 'MEMBER') AS ok",
+      );
+      rlsRole = Boolean(r[0]?.ok);
+    }
+    return rlsRole;
+  }
+
+  /** Opens a read-only transaction in which row-level security limits rows to the scope. */
+  async function beginScoped(client: pg.PoolClient, tenantIds: readonly string[] | null): Promise<void> {
+    // Tenant ids match ^[A-Za-z0-9_-]{1,64}$ (checked again here), so the literal is safe.
+    const scope = tenantIds === null ? '*' : tenantIds.filter((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t)).join(',');
+    const role = (await canUseRlsRole(client)) ? 'SET LOCAL ROLE atom_app; ' : '';
+    await run(client, `BEGIN READ ONLY; ${role}SET LOCAL atom.tenant_scope = '${scope}'`);
+  }
+
+  function scopedStorage(tenantIds: readonly string[] | null): Storage {
+    return {
+      ...storage,
+      async query<T extends object = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+        const client = await connect();
+        let broken = false;
+        try {
+          await beginScoped(client, tenantIds);
+          const rows = await run<T>(client, sql, params);
+          await run(client, 'COMMIT');
+          return rows;
+        } catch (err) {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true;
+          }
+          throw err;
+        } finally {
+          client.release(broken);
+        }
+      },
+      stream: <T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number) =>
+        streamRows<T>(sql, params ?? [], chunkRows ?? 2000, (client) => beginScoped(client, tenantIds)),
+    };
+  }
+
+  async function* streamRows<T extends object>(
+    sql: string,
+    params: readonly SqlValue[],
+    chunkRows: number,
+    begin: (client: pg.PoolClient) => Promise<void>,
+  ): AsyncGenerator<T[]> {
+    // A server-side cursor keeps memory flat; closing the generator early rolls back and frees it.
+    const client = await connect();
+    let broken = false;
+    try {
+      await begin(client);
+      await run(client, `DECLARE atom_export NO SCROLL CURSOR FOR ${sql}`, params);
+      for (;;) {
+        const rows = await run<T>(client, `FETCH ${chunkRows} FROM atom_export`);
+        if (rows.length === 0) break;
+        yield rows;
+        if (rows.length < chunkRows) break;
+      }
+      await run(client, 'COMMIT');
+    } catch (err) {
+      broken = true;
+      throw err;
+    } finally {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      client.release(broken);
+    }
   }
 
   const storage: Storage = {
@@ -119,32 +241,11 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
         client.release(broken);
       }
     },
-    async *stream<T extends object = Row>(sql: string, params: readonly SqlValue[] = [], chunkRows = 2000) {
-      // A server-side cursor keeps memory flat; closing the generator early rolls back and frees it.
-      const client = await connect();
-      let broken = false;
-      try {
+    stream: <T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number) =>
+      streamRows<T>(sql, params ?? [], chunkRows ?? 2000, async (client) => {
         await run(client, 'BEGIN READ ONLY');
-        await run(client, `DECLARE atom_export NO SCROLL CURSOR FOR ${sql}`, params);
-        for (;;) {
-          const rows = await run<T>(client, `FETCH ${chunkRows} FROM atom_export`);
-          if (rows.length === 0) break;
-          yield rows;
-          if (rows.length < chunkRows) break;
-        }
-        await run(client, 'COMMIT');
-      } catch (err) {
-        broken = true;
-        throw err;
-      } finally {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
-        }
-        client.release(broken);
-      }
-    },
+      }),
+    scoped: (tenantIds) => scopedStorage(tenantIds),
     async migrate() {
       const migrations = await loadMigrations(MIGRATIONS_DIR);
       // Several API nodes may start together: one applies, the others wait on the lock.
