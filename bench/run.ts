@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -72,6 +72,8 @@ interface EngineResult {
   duration_s: number;
   machine: ReturnType<typeof machineInfo>;
   versions: { database: string | null };
+  /** os.loadavg() (1, 5, 15 min) when each phase started: other work on the machine skews results. */
+  load_average: Record<string, number[]>;
   options: Record<string, unknown>;
   server_env: Record<string, string>;
   dataset: Record<string, unknown>;
@@ -355,8 +357,8 @@ async function measureReports(server: ServerProcess, key: string, cases: ReportC
   return out;
 }
 
-async function measureCache(server: ServerProcess, key: string, plan: DatasetPlan, endMs: number, opts: BenchOptions) {
-  const qs = new URLSearchParams({ tenant_id: plan.biggest.id, from: isoDate(endMs - 30 * DAY_MS), to: isoDate(endMs), tz: 'UTC' });
+async function measureCache(server: ServerProcess, key: string, tenantId: string | null, endMs: number, opts: BenchOptions) {
+  const qs = new URLSearchParams({ ...(tenantId ? { tenant_id: tenantId } : {}), from: isoDate(endMs - 30 * DAY_MS), to: isoDate(endMs), tz: 'UTC' });
   const path = `/reports/overview?${qs}`;
   const client = new HttpClient(server.url, key, opts.cacheClients);
   try {
@@ -547,6 +549,11 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
   const { share, note: shareNote } = resolveShare(opts, plan);
   const httpExpected = Math.round(plan.expected.total * share);
   let server: ServerProcess | null = null;
+  const loadAverage: Record<string, number[]> = {};
+  const load = (phase: string) => {
+    loadAverage[phase] = os.loadavg().map((x) => round(x, 2)!);
+  };
+  load('start');
   const result: EngineResult = {
     engine,
     runs: opts.runs,
@@ -554,6 +561,7 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
     duration_s: 0,
     machine: machineInfo(),
     versions: { database: null },
+    load_average: loadAverage,
     options: { ...opts, engines: undefined, end: isoDate(opts.endMs), endMs: undefined },
     server_env: tunables(env),
     dataset: {},
@@ -580,11 +588,13 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
       await server.stop();
       server = null;
       log(`${engine}: bulk load through storeRecords() (server stopped: DuckDB allows one writer process)`);
+      load('direct_load');
       direct = await directLoad(env, plan, share, engine === 'postgres' ? opts.clients : 1, plan.expected.total - httpExpected);
       server = await startServerProcess(ROOT, env);
     }
 
     log(`${engine}: HTTP ingest, ${opts.clients} clients, NDJSON batches of ${opts.batchSize} (${shareNote})`);
+    load('http_ingest');
     const http = await httpIngest(server, adminKey, plan, share, opts.clients, httpExpected);
     const afterLoad = server.memory();
     await server.stop();
@@ -598,12 +608,18 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
 
     const cases = reportCases(plan, opts.endMs);
     if (!opts.skipReports) {
+      load('reports');
       result.reports = await measureReports(server, adminKey, cases, opts.reps);
       log(`${engine}: cache hits for ${opts.cacheSeconds}s with ${opts.cacheClients} clients`);
-      result.cache = await measureCache(server, adminKey, plan, opts.endMs, opts);
+      load('cache');
+      result.cache = {
+        biggest_tenant: await measureCache(server, adminKey, plan.biggest.id, opts.endMs, opts),
+        all_tenants: await measureCache(server, adminKey, null, opts.endMs, opts),
+      };
     }
     const afterReports = server.memory();
     log(`${engine}: raw CSV export of the biggest tenant`);
+    load('export');
     result.export = await measureExport(server, adminKey, plan, opts.endMs, opts.days);
     const final = server.memory();
     await server.stop();
@@ -619,10 +635,12 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
                 (SELECT count(*) FROM metric_samples) AS metrics, (SELECT count(*) FROM predictions) AS predictions`,
       );
       result.dataset.stored = c[0];
+      load('baselines');
       if (!opts.skipReports) await measureBaselines(storage, result.reports, opts.reps);
     } finally {
       await storage.close();
     }
+    load('bare_insert');
     const bare = await measureBare(engine, env, plan, share, opts, scratch);
 
     result.ingest = {
@@ -637,6 +655,8 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
       cli_boot_ms: round(boot, 0),
       first_start_ready_ms: round(firstStartMs, 0),
       restart_ready_ms: round(restartMs, 0),
+      /** Restart minus the time node + tsx need to load the CLI's modules: the server's own start-up. */
+      restart_minus_boot_ms: round(restartMs - boot, 0),
       rss_after_load_mb: afterLoad ? round(afterLoad.rssMb, 0) : null,
       peak_rss_during_ingest_mb: http.server_peak_rss_mb,
       rss_after_restart_mb: afterStart ? round(afterStart.rssMb, 0) : null,
@@ -654,6 +674,7 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
       if (engine === 'postgres') await dropPgDatabase(opts.pgUrl, dbName).catch((err: unknown) => log(`could not drop ${dbName}: ${String(err)}`));
     }
   }
+  load('end');
   result.duration_s = round((performance.now() - t0) / 1000, 0)!;
   result.targets = evaluateTargets(result);
   return result;
@@ -715,15 +736,21 @@ function evaluateTargets(r: EngineResult): TargetResult[] {
     });
   }
   if (r.cache) {
-    const hps = r.cache.hits_per_s as number;
-    t.push({ target: 'cache hits', threshold: '≥ 10,000 req/s', value: `${fmtInt(hps)} req/s`, pass: hps >= 10_000 });
+    const c = r.cache as Record<string, { hits_per_s: number }>;
+    const hps = c.biggest_tenant!.hits_per_s;
+    t.push({
+      target: 'cache hits (overview, one tenant)',
+      threshold: '≥ 10,000 req/s',
+      value: `${fmtInt(hps)} req/s (all-tenant overview, no tenant lookup: ${fmtInt(c.all_tenants!.hits_per_s)} req/s)`,
+      pass: hps >= 10_000,
+    });
   }
   const restart = r.server.restart_ready_ms as number | undefined;
   if (restart !== undefined) {
     t.push({
       target: 'start-up on the loaded database',
       threshold: '≤ 3 s',
-      value: `${fmtMs(restart)} ms spawn → /readyz 200 (node + tsx module loading alone: ${fmtMs(r.server.cli_boot_ms as number)} ms)`,
+      value: `${fmtMs(restart)} ms spawn → /readyz 200 (node + tsx module loading alone: ${fmtMs(r.server.cli_boot_ms as number)} ms; the rest: ${fmtMs(r.server.restart_minus_boot_ms as number)} ms)`,
       pass: restart <= 3000,
     });
   }
@@ -798,15 +825,40 @@ function printEngine(r: EngineResult): void {
       ),
     );
   }
-  if (r.cache) out.push('', `Cache hits: ${fmtInt(r.cache.hits_per_s as number)} req/s (${fmtInt(r.cache.hits as number)} hits of ${fmtInt(r.cache.requests as number)} requests, ${r.cache.clients} clients, ${r.cache.seconds}s)`);
+  if (r.cache) {
+    for (const [name, c] of Object.entries(r.cache as Record<string, Awaited<ReturnType<typeof measureCache>>>)) {
+      out.push(`Cache hits, ${name.replace('_', ' ')} overview: ${fmtInt(c.hits_per_s)} req/s (${fmtInt(c.hits)} hits of ${fmtInt(c.requests)} requests, ${c.clients} clients, ${c.seconds}s, p50 ${fmtMs(c.latency_ms.p50)} ms)`);
+    }
+  }
   if (r.export) out.push(`CSV export raw_workflow_runs (biggest tenant): ${fmtInt(r.export.rows as number)} rows, ${r.export.mib} MiB in ${r.export.seconds}s = ${fmtInt(r.export.rows_per_s as number)} rows/s; server RSS ${r.export.server_rss_before_mb} → peak ${r.export.server_peak_rss_mb} MiB`);
   const s = r.server;
   out.push(
     `Server: start-up ${fmtMs(s.first_start_ready_ms as number)} ms empty / ${fmtMs(s.restart_ready_ms as number)} ms loaded (node+tsx boot ${fmtMs(s.cli_boot_ms as number)} ms); RSS after load ${s.rss_after_load_mb} MiB, after restart ${s.rss_after_restart_mb}, after reports ${s.rss_after_reports_mb}, after export ${s.rss_after_export_mb}, peak ${s.peak_rss_since_restart_mb} (ingest peak ${s.peak_rss_during_ingest_mb})`,
   );
+  out.push(`Load average (1 min) when phases started, on ${r.machine.nproc} CPUs: ${Object.entries(r.load_average).map(([k, v]) => `${k} ${v[0]}`).join(', ')}`);
   out.push('', 'Targets');
   out.push(table(['target', 'threshold', 'result', 'value'], r.targets.map((x) => [x.target, x.threshold, x.pass === null ? 'n/a' : x.pass ? 'PASS' : 'FAIL', x.value])));
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/** Per report and scope, over the 4 period × zone cases: worst p95, median p50, worst speed-up. */
+function reportSummary(entries: ReportEntry[]) {
+  const groups = new Map<string, ReportEntry[]>();
+  for (const e of entries) {
+    const k = `${e.report}/${e.scope}`;
+    groups.set(k, [...(groups.get(k) ?? []), e]);
+  }
+  return Object.fromEntries(
+    [...groups].map(([k, list]) => [
+      k,
+      {
+        p50_ms_median: round(percentile(list.map((e) => e.http.p50_ms ?? NaN), 0.5)),
+        p95_ms_worst: round(Math.max(...list.map((e) => e.http.p95_ms ?? NaN))),
+        naive_p50_ms_median: list.some((e) => e.naive) ? round(percentile(list.map((e) => e.naive?.p50_ms ?? NaN), 0.5)) : null,
+        speedup_worst: list.some((e) => e.speedup_p50 !== null) ? Math.min(...list.map((e) => e.speedup_p50 ?? Infinity)) : null,
+      },
+    ]),
+  );
 }
 
 function summaryOf(r: EngineResult) {
@@ -819,14 +871,12 @@ function summaryOf(r: EngineResult) {
     http_batch_ms: ing.http?.batch_ms,
     bare_insert_rows_per_s: ing.bare?.rows_per_s,
     http_vs_bare: ing.http_vs_bare,
-    cache_hits_per_s: r.cache?.hits_per_s ?? null,
+    cache_hits_per_s: r.cache ? Object.fromEntries(Object.entries(r.cache as Record<string, { hits_per_s: number }>).map(([k, v]) => [k, v.hits_per_s])) : null,
     export_rows_per_s: r.export?.rows_per_s ?? null,
     export_peak_rss_mb: r.export?.server_peak_rss_mb ?? null,
     restart_ready_ms: r.server.restart_ready_ms,
     rss_after_load_mb: r.server.rss_after_load_mb,
-    reports_p95_ms: Object.fromEntries(
-      r.reports.map((e) => [`${e.report}/${e.scope}/${e.period_days}d/${e.tz}`, { p95: e.http.p95_ms, naive_p50: e.naive?.p50_ms ?? null, speedup: e.speedup_p50 }]),
-    ),
+    reports: reportSummary(r.reports),
     targets: r.targets.map((t) => ({ target: t.target, threshold: t.threshold, pass: t.pass, value: t.value })),
   };
 }

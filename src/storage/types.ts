@@ -37,6 +37,8 @@ export interface Dialect {
   floorDiv(expr: string, divisor: number): string;
   /** Value of the row holding the greatest `orderBy` within the group. */
   argMax(expr: string, orderBy: string): string;
+  /** Sketch bucket of a whole-millisecond duration: the same integer as durationBucket() in JS. */
+  durationBucket(expr: string): string;
   /** Byte-wise ordering/comparison of a text expression, independent of the database collation. */
   binaryText(expr: string): string;
 }

@@ -116,7 +116,7 @@ describe('dashboard in a browser [duckdb]', { skip }, () => {
     context.on('request', (req) => requested.push(req.url()));
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(String(err)));
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000); // generous: CI machines run other suites beside this one
     await page.goto(`${app.url}/`);
     return page;
   }
@@ -382,6 +382,11 @@ describe('dashboard in a browser [duckdb]', { skip }, () => {
       return url.protocol !== 'data:' && url.origin !== origin;
     });
     assert.deepEqual(foreign, []);
+    assert.deepEqual(
+      requested.filter((u) => u.includes(app.adminKey)),
+      [],
+      'the key travels in the Authorization header only, never in a URL',
+    );
     assert.deepEqual(pageErrors, []);
   });
 });

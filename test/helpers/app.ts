@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestDatabase, type EngineName, type TestDatabase } from './engines.ts';
 
@@ -32,7 +32,32 @@ export interface TestApp {
 
 export async function startTestApp(engine: EngineName, env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase(engine);
-  const adminKey = `atom_admin_test_${randomBytes(16).toString('hex')}`;
+  try {
+    return await startTestAppOn(db, env, { ownsDatabase: true });
+  } catch (err) {
+    await db.dispose();
+    throw err;
+  }
+}
+
+export interface TestAppOptions {
+  /** Dispose of the database when the app closes (false: several apps share it; the caller disposes). */
+  ownsDatabase?: boolean;
+  /** Where the server logs; default silent. */
+  logger?: Logger;
+  /** Admin key; default a fresh random one. Apps that must share rate-limit buckets pass the same. */
+  adminKey?: string;
+}
+
+/**
+ * Starts a server on an existing test database, e.g. a second node on the same PostgreSQL
+ * database, or one reached through a TCP proxy (`env.DATABASE_URL` overrides the database's own).
+ * The test suites make many requests with one key, so the rate limit is set far above what they
+ * need unless `env.RATE_LIMIT_MAX` says otherwise.
+ */
+export async function startTestAppOn(db: TestDatabase, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const engine = db.engine;
+  const adminKey = options.adminKey ?? `atom_admin_test_${randomBytes(16).toString('hex')}`;
   const config = loadConfig({
     ATOM_DEMO: '0',
     PORT: '0',
@@ -40,10 +65,11 @@ export async function startTestApp(engine: EngineName, env: Record<string, strin
     ATOM_ADMIN_KEY: adminKey,
     LOG_LEVEL: 'silent',
     DUCKDB_MEMORY_LIMIT: '512MB',
+    RATE_LIMIT_MAX: '1000000',
     ...db.env,
     ...env,
   });
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, options.logger ?? createLogger('silent'));
   const app: TestApp = {
     engine,
     url: server.url,
@@ -78,7 +104,7 @@ export async function startTestApp(engine: EngineName, env: Record<string, strin
     },
     async close() {
       await server.close();
-      await db.dispose();
+      if (options.ownsDatabase) await db.dispose();
     },
   };
   return app;

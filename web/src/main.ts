@@ -171,7 +171,7 @@ async function startSession(): Promise<void> {
   ui.signinSubmit.disabled = false;
   ui.signinSubmit.textContent = 'Sign in';
   openDashboard(session);
-  if (fromForm) byId('main').focus();
+  if (fromForm) byId('main').focus({ preventScroll: true });
 }
 
 setUnauthorizedHandler(() => {
@@ -378,11 +378,12 @@ interface KpiStyle {
   polarity: 1 | -1 | 0;
 }
 
-const relative = (c: Change) => (c.relative == null ? '' : ` (${signed(`${Math.abs(c.relative).toFixed(1)} %`, c.relative)})`);
+// No-break spaces keep "(+48.5 %)" and "1.07 pp" whole when a narrow tile wraps the line.
+const relative = (c: Change) => (c.relative == null ? '' : ` (${signed(`${Math.abs(c.relative).toFixed(1)}\u00a0%`, c.relative)})`);
 
 const KPI = {
   workflows: { show: formatInt, showChange: (c) => signed(formatInt(Math.abs(c.delta)), c.delta) + relative(c), polarity: 0 },
-  failureRate: { show: (v) => formatPercent(v, 2), showChange: (c) => signed(`${Math.abs(c.delta).toFixed(2)} pp`, c.delta), polarity: -1 },
+  failureRate: { show: (v) => formatPercent(v, 2), showChange: (c) => signed(`${Math.abs(c.delta).toFixed(2)}\u00a0pp`, c.delta), polarity: -1 },
   duration: { show: formatDurationShort, exact: formatDuration, showChange: (c) => signed(formatDurationShort(Math.abs(c.delta)), c.delta) + relative(c), polarity: -1 },
   cost: { show: formatUsd, showChange: (c) => signed(formatUsd(Math.abs(c.delta)), c.delta) + relative(c), polarity: 0 },
   openIncidents: { show: formatInt, showChange: (c) => signed(formatInt(Math.abs(c.delta)), c.delta), polarity: -1 },

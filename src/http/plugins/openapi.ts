@@ -102,6 +102,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     // Shared schemas appear under their own name (`#/components/schemas/Error`), not `def-0`.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform: documentRoute,
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) return document.swaggerObject;
+      // Static files are routed as ['HEAD', 'GET']; HEAD is implied by GET and would repeat its operationId.
+      for (const item of Object.values(document.openapiObject.paths ?? {})) {
+        if (item && 'get' in item && 'head' in item) delete item.head;
+      }
+      return document.openapiObject;
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
   app.get(

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UnavailableError } from '../../domain/errors.ts';
+import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
 import { columnTypesOf } from '../schema.ts';
 import type { Dialect, Row, SqlValue, Storage, TableName, Transaction } from '../types.ts';
@@ -24,6 +25,8 @@ export const duckdbDialect: Dialect = {
   double: (expr) => `CAST(${expr} AS DOUBLE)`,
   floorDiv: (expr, divisor) => `CAST(floor(${expr} / ${divisor}) AS BIGINT)`,
   binaryText: (expr) => expr,
+  durationBucket: (expr) =>
+    durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `log2(${e})`),
   argMax: (expr, orderBy) => `arg_max(${expr}, ${orderBy})`,
 };
 
@@ -61,8 +64,19 @@ function normaliseRows<T>(rows: Record<string, unknown>[]): T[] {
   return rows as T[];
 }
 
+/**
+ * Explicit types for list parameters: DuckDB would infer a list's type from its first item
+ * (an INTEGER list rejects epoch milliseconds). Scalars keep inferred types (undefined slots).
+ */
+function paramTypes(params: readonly SqlValue[]): DuckDBType[] | undefined {
+  if (!params.some((p) => Array.isArray(p))) return undefined;
+  return params.map((p) =>
+    Array.isArray(p) ? (p.length > 0 && typeof p[0] === 'number' ? LIST(DOUBLE) : LIST(VARCHAR)) : undefined,
+  ) as DuckDBType[];
+}
+
 async function runQuery<T>(conn: DuckDBConnection, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-  const reader = await conn.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined);
+  const reader = await conn.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
   return normaliseRows<T>(reader.getRowObjectsJS() as Record<string, unknown>[]);
 }
 
@@ -169,7 +183,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       // A dedicated connection, so a long export never blocks report readers.
       const conn = await instance.connect();
       try {
-        const result = await conn.stream(sql, params.length ? params.map(toDuckValue) : undefined);
+        const result = await conn.stream(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
         let buffer: T[] = [];
         for await (const rows of result.yieldRowObjectJs()) {
           buffer.push(...normaliseRows<T>(rows as Record<string, unknown>[]));

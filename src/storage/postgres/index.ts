@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { UnavailableError } from '../../domain/errors.ts';
+import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
 import { columnTypesOf, type ColumnType } from '../schema.ts';
 import type { Dialect, Row, SqlValue, Storage, TableName, Transaction } from '../types.ts';
@@ -21,6 +22,8 @@ export const postgresDialect: Dialect = {
   double: (expr) => `CAST(${expr} AS DOUBLE PRECISION)`,
   floorDiv: (expr, divisor) => `CAST(floor(${expr}::numeric / ${divisor}) AS BIGINT)`,
   binaryText: (expr) => `${expr} COLLATE "C"`,
+  durationBucket: (expr) =>
+    durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `(ln(${e}) / ln(2.0))`),
   argMax: (expr, orderBy) => `(array_agg(${expr} ORDER BY ${orderBy} DESC))[1]`,
 };
 
