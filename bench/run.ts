@@ -543,7 +543,7 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
   } else {
     await createPgDatabase(opts.pgUrl, dbName);
     extra.DATABASE_URL = pgUrlFor(opts.pgUrl, dbName);
-    dbLocation = `database ${dbName}`;
+    dbLocation = `PostgreSQL database ${dbName}`;
   }
   const env = serverEnv(extra);
   const { share, note: shareNote } = resolveShare(opts, plan);
@@ -574,7 +574,7 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
     notes,
   };
   try {
-    log(`${engine}: database ${dbLocation}`);
+    log(`${engine}: ${dbLocation}`);
     const boot = cliBootMs(env);
     server = await startServerProcess(ROOT, env);
     const firstStartMs = server.readyMs;
@@ -932,6 +932,10 @@ async function main(): Promise<number> {
   };
   log(`dataset: ${fmtInt(e.workflow_runs)} runs, ${fmtInt(e.incidents)} incidents, ${fmtInt(e.metrics)} metric samples, ~${fmtInt(e.predictions)} predictions = ~${fmtInt(e.total)} records`);
   log(`  ${plan.tenants.length} tenants: biggest ${plan.biggest.id} ${fmtInt(plan.biggest.runs)} runs, mid ${plan.mid.id} ${fmtInt(plan.mid.runs)}; ${dataset.proportions_note}`);
+  process.stdout.write(
+    `Dataset (seed ${opts.seed}): ${fmtInt(e.workflow_runs)} runs over ${opts.days} days, ${plan.tenants.length} tenants (biggest ${plan.biggest.id}: ${fmtInt(plan.biggest.runs)} runs = 30%; mid-size ${plan.mid.id}: ${fmtInt(plan.mid.runs)}), ${opts.services} services; ` +
+      `${dataset.proportions_note}; ~${fmtInt(e.total)} records in all.\n`,
+  );
   await mkdir(resolve(ROOT, opts.outDir), { recursive: true });
   const results: EngineResult[] = [];
   const failures: { engine: Engine; error: string }[] = [];

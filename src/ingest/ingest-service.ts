@@ -4,6 +4,7 @@ import { findMissingTenants } from '../tenancy/tenant-service.ts';
 import type { SqlValue, Storage, Transaction } from '../storage/types.ts';
 import { KIND_SPECS, type IngestKindName, type KindSpec } from './kinds.ts';
 import { parseIngestBody } from './parse-body.ts';
+import { RollupDeltas } from './rollups.ts';
 import { validateBatch } from './validate.ts';
 
 export interface IngestResult {
@@ -58,12 +59,15 @@ export async function storeRecords(
   const result = await storage.transaction(async (tx) => {
     await tx.lockTenants([...byTenant.keys()]);
     const total: IngestResult = { inserted: 0, updated: 0, unchanged: 0 };
+    const deltas = new RollupDeltas();
     for (const [tenantId, recs] of byTenant) {
-      const r = await upsertTenantRecords(tx, spec, tenantId, recs);
+      const r = await upsertTenantRecords(tx, kind, spec, tenantId, recs, deltas);
       total.inserted += r.inserted;
       total.updated += r.updated;
       total.unchanged += r.unchanged;
     }
+    // Same transaction: rollups are never ahead of or behind the records they summarise.
+    await deltas.write(tx);
     return total;
   });
   return { ...result, tenantIds: [...byTenant.keys()] };
@@ -79,7 +83,14 @@ function sameContent(spec: KindSpec, stored: Rec, incoming: Rec): boolean {
   return true;
 }
 
-async function upsertTenantRecords(tx: Transaction, spec: KindSpec, tenantId: string, recs: Rec[]): Promise<IngestResult> {
+async function upsertTenantRecords(
+  tx: Transaction,
+  kind: IngestKindName,
+  spec: KindSpec,
+  tenantId: string,
+  recs: Rec[],
+  deltas: RollupDeltas,
+): Promise<IngestResult> {
   const keys = recs.map((r) => spec.keyOf(r));
   const existing = await tx.query<Rec>(
     `SELECT ${spec.columns.join(', ')} FROM ${spec.table} WHERE tenant_id = $1 AND ${inArraySql(tx, spec.keySql)}`,
@@ -95,12 +106,15 @@ async function upsertTenantRecords(tx: Transaction, spec: KindSpec, tenantId: st
     if (!old) {
       counts.inserted++;
       toWrite.push(rec);
+      deltas.add(kind, rec, 1);
     } else if (sameContent(spec, old, rec)) {
       counts.unchanged++;
     } else {
       counts.updated++;
       toDelete.push(key);
       toWrite.push(rec);
+      deltas.add(kind, old, -1);
+      deltas.add(kind, rec, 1);
     }
   }
   if (toDelete.length) {

@@ -63,6 +63,7 @@ export function withQueryTiming(storage: Storage, observe: QueryObserver): Stora
       query: <T extends object = Row>(sql: string, params?: readonly SqlValue[]) => timed(sql, () => tx.query<T>(sql, params)),
       insertMany: (table, columns, rows) => timed('insert', () => tx.insertMany(table, columns, rows)),
       lockTenants: (tenantIds) => tx.lockTenants(tenantIds),
+      addToRollup: (table, keys, values, rows) => timed('insert', () => tx.addToRollup(table, keys, values, rows)),
     };
   }
 

@@ -78,9 +78,13 @@ function serviceKey(tenantId: string, service: string): string {
  *   period are clipped by `uptimePercent`.
  *
  * Two queries, whatever the number of services: one for the service list with its latest sample
- * and open-incident counts, one for the critical outages overlapping the period. The latest
- * sample is found by a correlated max(ts) per service: PostgreSQL answers it from the
- * (tenant_id, service, ts_ms) key index, DuckDB decorrelates it into one grouped scan.
+ * and open-incident counts, one for the critical outages overlapping the period.
+ * - Each table is grouped before the UNION: deduplicating the raw rows made PostgreSQL sort
+ *   millions of them on disk (22 s at 3M rows per table, 2.7 s grouped first).
+ * - The latest sample is a correlated max(ts) per service joined back on the key: PostgreSQL
+ *   answers both from the (tenant_id, service, ts_ms) index, one probe per service; DuckDB
+ *   decorrelates them into grouped scans. (An arg_max aggregate would be ~0.3 s faster on
+ *   DuckDB at 10M samples but a full sort-aggregate on PostgreSQL, ~1 s per 3M rows.)
  */
 export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthRow[]> {
   const { storage, config } = env;
@@ -93,11 +97,11 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
   const scopeOpen = tenantFilter(d, 'tenant_id', q, params);
   const servicesSql = `
     WITH services AS (
-      SELECT tenant_id, service FROM workflow_runs WHERE ${scopeRuns}
+      SELECT tenant_id, service FROM workflow_runs WHERE ${scopeRuns} GROUP BY tenant_id, service
       UNION
-      SELECT tenant_id, service FROM incidents WHERE ${scopeIncidents}
+      SELECT tenant_id, service FROM incidents WHERE ${scopeIncidents} GROUP BY tenant_id, service
       UNION
-      SELECT tenant_id, service FROM metric_samples WHERE ${scopeSamples}
+      SELECT tenant_id, service FROM metric_samples WHERE ${scopeSamples} GROUP BY tenant_id, service
     ), latest AS (
       SELECT s.tenant_id, s.service,
              (SELECT max(x.ts_ms) FROM metric_samples x

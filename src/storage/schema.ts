@@ -36,6 +36,43 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['throughput_rps', 'double'],
     ['error_rate', 'double'],
   ],
+  rollup_runs: [
+    ['tenant_id', 'text'],
+    ['slot', 'bigint'],
+    ['runs', 'bigint'],
+    ['failed', 'bigint'],
+    ['finished', 'bigint'],
+    ['duration_sum_ms', 'bigint'],
+  ],
+  rollup_durations_hour: [
+    ['tenant_id', 'text'],
+    ['hour', 'bigint'],
+    ['bucket', 'bigint'],
+    ['n', 'bigint'],
+  ],
+  rollup_durations_day: [
+    ['tenant_id', 'text'],
+    ['day', 'bigint'],
+    ['bucket', 'bigint'],
+    ['n', 'bigint'],
+  ],
+  rollup_metrics: [
+    ['tenant_id', 'text'],
+    ['slot', 'bigint'],
+    ['samples', 'bigint'],
+    ['latency_sum', 'double'],
+    ['throughput_sum', 'double'],
+  ],
+  rollup_predictions: [
+    ['tenant_id', 'text'],
+    ['slot', 'bigint'],
+    ['predictions', 'bigint'],
+    ['probability_sum', 'double'],
+  ],
+  tenant_services: [
+    ['tenant_id', 'text'],
+    ['service', 'text'],
+  ],
   predictions: [
     ['tenant_id', 'text'],
     ['id', 'text'],

@@ -20,6 +20,11 @@ export interface Transaction extends Executor {
    * locks; DuckDB already has a single writer), so concurrent upserts of one id cannot race.
    */
   lockTenants(tenantIds: readonly string[]): Promise<void>;
+  /**
+   * Adds rows to a rollup table: a missing key is inserted, an existing one gets the value
+   * columns added (ON CONFLICT DO UPDATE). Each key must appear once in `rows`.
+   */
+  addToRollup(table: TableName, keyColumns: readonly string[], valueColumns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void>;
 }
 
 /**
@@ -57,7 +62,11 @@ export type TableName =
   | 'metric_samples'
   | 'predictions'
   | 'rollup_runs'
-  | 'rollup_runs_duration';
+  | 'rollup_durations_hour'
+  | 'rollup_durations_day'
+  | 'rollup_metrics'
+  | 'rollup_predictions'
+  | 'tenant_services';
 
 export interface PoolStats {
   total: number;

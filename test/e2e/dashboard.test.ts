@@ -136,6 +136,16 @@ describe('dashboard in a browser [duckdb]', { skip }, () => {
     });
   }
 
+  /** Picks a value in a filter and waits for the overview asked with it, then for the page to draw. */
+  async function pick(page: Page, select: '#tenant' | '#tz', value: string): Promise<void> {
+    const param = select === '#tenant' ? 'tenant_id' : 'tz';
+    await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/reports/overview' && new URL(r.url()).searchParams.get(param) === value),
+      page.selectOption(select, value),
+    ]);
+    await settled(page);
+  }
+
   async function tiles(page: Page): Promise<Tiles> {
     return page.$$eval('[data-testid^="kpi-"]', (els) =>
       Object.fromEntries(
@@ -261,19 +271,16 @@ describe('dashboard in a browser [duckdb]', { skip }, () => {
     await signIn(page, app.adminKey);
     const all = await tiles(page);
 
-    await page.selectOption('#tenant', 'acme');
-    await settled(page);
+    await pick(page, '#tenant', 'acme');
     const { q, t } = await checkSingleTenant(page);
     assert.equal(q.tenant_id, 'acme');
     assert.ok(t['kpi-workflows'].value! < all['kpi-workflows'].value!, 'one tenant has fewer runs than all');
     assert.equal(await page.locator('[data-testid="health-table"] tbody tr').count(), 3, 'acme has 3 services');
 
-    await page.selectOption('#tenant', 'globex');
-    await settled(page);
+    await pick(page, '#tenant', 'globex');
     assert.equal((await checkSingleTenant(page)).q.tenant_id, 'globex');
 
-    await page.selectOption('#tz', 'Asia/Kolkata');
-    await settled(page);
+    await pick(page, '#tz', 'Asia/Kolkata');
     const inKolkata = await checkSingleTenant(page);
     assert.equal(inKolkata.q.tz, 'Asia/Kolkata');
     assert.match((await page.textContent('[data-panel="heatmap"] [data-note]')) ?? '', /Asia\/Kolkata/);
@@ -284,8 +291,7 @@ describe('dashboard in a browser [duckdb]', { skip }, () => {
   it('downloads CSVs with the contract header and file name', async () => {
     const page = await newPage();
     await signIn(page, app.adminKey);
-    await page.selectOption('#tenant', 'acme');
-    await settled(page);
+    await pick(page, '#tenant', 'acme');
     const q = await pageQuery(page);
 
     const save = async (selector: string) => {
@@ -363,8 +369,7 @@ describe('dashboard in a browser [duckdb]', { skip }, () => {
     const page = await newPage({ width: 390, height: 844 }, 'Asia/Kolkata');
     await signIn(page, app.adminKey);
     assert.equal((await pageQuery(page)).tz, 'Asia/Kolkata');
-    await page.selectOption('#tenant', 'acme');
-    await settled(page);
+    await pick(page, '#tenant', 'acme');
     await page.waitForTimeout(400);
     const width = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: window.innerWidth }));
     assert.ok(width.page <= width.viewport, `page is ${width.page}px wide in a ${width.viewport}px viewport`);

@@ -23,7 +23,8 @@ export const duckdbDialect: Dialect = {
   inArray: (expr, param) => `list_contains(${param}, ${expr})`,
   percentileCont: (expr, fraction) => `quantile_cont(${expr}, ${fraction})`,
   double: (expr) => `CAST(${expr} AS DOUBLE)`,
-  floorDiv: (expr, divisor) => `CAST(floor(${expr} / ${divisor}) AS BIGINT)`,
+  // Timestamps are never negative (validated), so integer division is floor division.
+  floorDiv: (expr, divisor) => `(CAST(${expr} AS BIGINT) // ${divisor})`,
   binaryText: (expr) => expr,
   durationBucket: (expr) =>
     durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `log2(${e})`),
@@ -46,6 +47,15 @@ class Mutex {
 function toDuckValue(v: SqlValue): DuckDBValue {
   if (Array.isArray(v)) return listValue(v as DuckDBValue[]);
   return v as DuckDBValue;
+}
+
+/** A SQL literal for a value of a known column type (numbers are finite; text is quoted). */
+function sqlLiteral(v: SqlValue, type: 'text' | 'bigint' | 'double'): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (type === 'text') return `'${String(v).replace(/'/g, "''")}'`;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error('non-finite number in a rollup row');
+  return type === 'bigint' ? String(BigInt(Math.trunc(n))) : `CAST(${String(n)} AS DOUBLE)`;
 }
 
 /** Converts DuckDB JS values to plain JSON-friendly values: BIGINT/HUGEINT → number. */
@@ -120,6 +130,17 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       dialect: duckdbDialect,
       query: <T extends object = Row>(sql: string, params?: readonly SqlValue[]) => runQuery<T>(conn, sql, params),
       lockTenants: async () => undefined,
+      async addToRollup(table, keyColumns, valueColumns, rows) {
+        if (rows.length === 0) return;
+        const columns = [...keyColumns, ...valueColumns];
+        const types = columnTypesOf(table, columns);
+        // Literal VALUES: rollup rows are few per batch, and DuckDB plans them faster than lists.
+        const values = rows.map((r) => `(${r.map((v, i) => sqlLiteral(v, types[i]!)).join(', ')})`).join(', ');
+        const updates = valueColumns.length
+          ? `DO UPDATE SET ${valueColumns.map((c) => `${c} = ${c} + EXCLUDED.${c}`).join(', ')}`
+          : 'DO NOTHING';
+        await conn.run(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ON CONFLICT (${keyColumns.join(', ')}) ${updates}`);
+      },
       async insertMany(table: TableName, columns: readonly string[], rows: readonly (readonly SqlValue[])[]) {
         if (rows.length === 0) return;
         const types = columnTypesOf(table, columns);

@@ -20,7 +20,8 @@ export const postgresDialect: Dialect = {
   inArray: (expr, param) => `${expr} = ANY(${param})`,
   percentileCont: (expr, fraction) => `percentile_cont(${fraction}) WITHIN GROUP (ORDER BY ${expr})`,
   double: (expr) => `CAST(${expr} AS DOUBLE PRECISION)`,
-  floorDiv: (expr, divisor) => `CAST(floor(${expr}::numeric / ${divisor}) AS BIGINT)`,
+  // Timestamps are never negative (validated), so integer division is floor division.
+  floorDiv: (expr, divisor) => `(CAST(${expr} AS BIGINT) / ${divisor})`,
   binaryText: (expr) => `${expr} COLLATE "C"`,
   durationBucket: (expr) =>
     durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `(ln(${e}) / ln(2.0))`),
@@ -129,6 +130,21 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
         for (const id of [...new Set(tenantIds)].sort()) {
           await run(client, "SELECT pg_advisory_xact_lock(hashtext('atom:tenant:' || $1))", [id]);
         }
+      },
+      async addToRollup(table, keyColumns, valueColumns, rows) {
+        if (rows.length === 0) return;
+        const columns = [...keyColumns, ...valueColumns];
+        const colTypes = columnTypesOf(table, columns);
+        const arrays = columns.map((_, i) => rows.map((r) => r[i] ?? null));
+        const selects = colTypes.map((t, i) => `$${i + 1}::${PG_ARRAY_TYPE[t]}`).join(', ');
+        const updates = valueColumns.length
+          ? `DO UPDATE SET ${valueColumns.map((c) => `${c} = ${table}.${c} + EXCLUDED.${c}`).join(', ')}`
+          : 'DO NOTHING';
+        await run(
+          client,
+          `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${selects}) ON CONFLICT (${keyColumns.join(', ')}) ${updates}`,
+          arrays as SqlValue[],
+        );
       },
       async insertMany(table: TableName, columns: readonly string[], rows: readonly (readonly SqlValue[])[]) {
         if (rows.length === 0) return;

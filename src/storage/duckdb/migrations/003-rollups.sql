@@ -1,0 +1,55 @@
+-- Pre-aggregated rollups maintained at ingest in the same transaction as the records (and
+-- rebuilt from raw rows by `atom-analytics rollups rebuild`). Counts and integer sums are exact
+-- under upserts: an update subtracts the old version's contribution and adds the new one.
+-- Slots are 15 minutes (every IANA offset is a multiple of 15 minutes, so a slot never
+-- straddles a local bucket edge); period edges that cut a slot are read from raw rows.
+CREATE TABLE rollup_runs (
+  tenant_id VARCHAR NOT NULL,
+  slot BIGINT NOT NULL,
+  runs BIGINT NOT NULL,
+  failed BIGINT NOT NULL,
+  finished BIGINT NOT NULL,
+  duration_sum_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, slot)
+);
+
+-- Duration sketch (src/reports/metrics/duration-sketch.ts) of finished runs, per hour and per day.
+CREATE TABLE rollup_durations_hour (
+  tenant_id VARCHAR NOT NULL,
+  hour BIGINT NOT NULL,
+  bucket BIGINT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, hour, bucket)
+);
+
+CREATE TABLE rollup_durations_day (
+  tenant_id VARCHAR NOT NULL,
+  day BIGINT NOT NULL,
+  bucket BIGINT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, day, bucket)
+);
+
+CREATE TABLE rollup_metrics (
+  tenant_id VARCHAR NOT NULL,
+  slot BIGINT NOT NULL,
+  samples BIGINT NOT NULL,
+  latency_sum DOUBLE NOT NULL,
+  throughput_sum DOUBLE NOT NULL,
+  PRIMARY KEY (tenant_id, slot)
+);
+
+CREATE TABLE rollup_predictions (
+  tenant_id VARCHAR NOT NULL,
+  slot BIGINT NOT NULL,
+  predictions BIGINT NOT NULL,
+  probability_sum DOUBLE NOT NULL,
+  PRIMARY KEY (tenant_id, slot)
+);
+
+-- Every (tenant, service) named by any record, for the health report.
+CREATE TABLE tenant_services (
+  tenant_id VARCHAR NOT NULL,
+  service VARCHAR NOT NULL,
+  PRIMARY KEY (tenant_id, service)
+);
