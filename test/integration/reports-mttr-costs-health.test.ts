@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.ts';
 import { costsReport } from '../../src/reports/costs.ts';
+import { percentileOf } from '../../src/reports/metrics/percentile.ts';
 import { mttrReport } from '../../src/reports/mttr.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
@@ -536,6 +537,18 @@ await describeEachEngine('reports: mttr, costs, health', (engine) => {
             }));
             assertClose(body.rows, expected, `rows (group_by=${groupBy})`);
           }
+          // Bit-for-bit: the engine's percentile equals the one TypeScript definition over exact
+          // millisecond durations, so DuckDB and PostgreSQL answer identically.
+          const repairMs = incidents
+            .filter((i) => i.openedMs >= from && i.openedMs < to && i.resolvedMs !== null)
+            .map((i) => i.resolvedMs! - i.openedMs);
+          const row = (await report(`/reports/mttr?${query}`, t.key)).rows[0];
+          const exact = (p: number) => {
+            const v = percentileOf(repairMs, p);
+            return v === null ? null : v / 1000;
+          };
+          assert.equal(row.mttr_median_seconds, exact(0.5));
+          assert.equal(row.mttr_p95_seconds, exact(0.95));
         }),
         { numRuns: NUM_RUNS },
       );
