@@ -9,6 +9,7 @@ export interface BenchOptions {
   /** Raw --http-share: null = default (all up to 1M runs, else a 500k-record slice). */
   httpShare: number | null;
   reps: number;
+  caseBudgetSeconds: number;
   seed: number;
   batchSize: number;
   tenants: number;
@@ -66,6 +67,8 @@ Engines and load
 
 Measurements
   --reps N                timed repetitions per report and per baseline (default 15, after 1 warm-up)
+  --case-budget S         stop repeating one report case (or baseline) after S seconds, keeping at
+                          least 3 timed runs; the result shows n (default 20)
   --cache-seconds N       duration of the cache-hit load (default 5)
   --cache-clients N       concurrent clients for cache hits (default 8)
   --skip-reports          only ingest, start-up, memory and export (quick smoke)
@@ -97,6 +100,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     clients: 4,
     httpShare: null,
     reps: 15,
+    caseBudgetSeconds: 20,
     seed: 42,
     batchSize: 1000,
     tenants: 50,
@@ -153,6 +157,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       }
       case '--reps':
         o.reps = Math.max(1, parseCount(need(), flag));
+        break;
+      case '--case-budget':
+        o.caseBudgetSeconds = parseNumber(need(), flag);
         break;
       case '--seed':
         o.seed = parseCount(need(), flag);

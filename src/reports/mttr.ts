@@ -1,7 +1,8 @@
 import { ValidationError } from '../domain/errors.ts';
 import type { SqlValue } from '../storage/types.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
-import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
+import { compareText, numOrNull, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
+import { percentileCont, sortAscending } from './metrics/percentile.ts';
 
 /** Columns an MTTR report may be grouped by (contract: `group_by=service|severity`). */
 export const MTTR_GROUPS = ['service', 'severity'] as const;
@@ -57,9 +58,14 @@ export function parseMttrGroupBy(value: string | undefined): MttrGroup | null {
   ]);
 }
 
-/** Resolved incidents: those with a resolved_at (contract: MTTR is over resolved ones). */
-const RESOLVED = 'resolved_at_ms IS NOT NULL';
-const ACKNOWLEDGED = 'acknowledged_at_ms IS NOT NULL';
+/** Durations of one (tenant[, group value]) in milliseconds, exact integers. */
+interface Accumulator {
+  tenantId: string;
+  group: string | null;
+  incidents: number;
+  repairMs: number[];
+  ackMs: number[];
+}
 
 /**
  * GET /reports/mttr (contract "Reports › mttr", readings 2–4): incidents opened in [from, to),
@@ -71,53 +77,56 @@ const ACKNOWLEDGED = 'acknowledged_at_ms IS NOT NULL';
  * - Without grouping every tenant in scope has a row (counts 0, averages null); with grouping
  *   only values that have incidents in the period appear.
  *
- * Percentiles are computed in SQL (`dialect.percentileCont`) over the exact integer millisecond
- * durations cast to double, and divided by 1000 here. Both engines implement the same
- * interpolation (the formula `metrics/percentile.ts` mirrors) over exact inputs, so they agree;
- * keeping it in SQL means the report stays one aggregate query however many incidents a tenant
- * has, instead of shipping every duration to Node. Sums are integer milliseconds (exact), so a
- * mean is a single division.
+ * The engine returns each incident's durations as exact integer milliseconds and the metrics are
+ * computed here with `metrics/percentile.ts`. SQL percentiles would not be identical across
+ * engines: DuckDB's quantile_cont interpolates as lo·(1−d) + hi·d, PostgreSQL's percentile_cont as
+ * lo + (hi−lo)·d, which differ in the last bits (1 ms and 172 800 000 ms at p95 give
+ * 164160000.05 vs 164160000.04999998). Incidents are few (tens of thousands per period), so one
+ * narrow query per request is cheap. Sums stay integer milliseconds, so a mean is one division.
  */
 export async function getMttr(env: ReportEnv, q: ReportQuery, opts: MttrOptions): Promise<MttrRow[]> {
   const { storage } = env;
   const d = storage.dialect;
   const groupBy = opts.groupBy;
   const params: SqlValue[] = [q.fromMs, q.toMs];
-  const scopeI = tenantFilter(d, 'tenant_id', q, params);
-  const repairMs = d.double('resolved_at_ms - opened_at_ms');
-  const ackMs = d.double('acknowledged_at_ms - opened_at_ms');
-  // The group column comes from a fixed list, never from request text.
-  const groupCol = groupBy === null ? '' : `, ${groupBy === 'service' ? 'service' : 'severity'}`;
-  const aggregate = `
-      SELECT tenant_id${groupCol},
-             count(*) AS incident_count,
-             count(*) FILTER (WHERE ${RESOLVED}) AS resolved_count,
-             sum(resolved_at_ms - opened_at_ms) FILTER (WHERE ${RESOLVED}) AS repair_sum_ms,
-             ${d.percentileCont(repairMs, 0.5)} FILTER (WHERE ${RESOLVED}) AS repair_median_ms,
-             ${d.percentileCont(repairMs, 0.95)} FILTER (WHERE ${RESOLVED}) AS repair_p95_ms,
-             count(*) FILTER (WHERE ${ACKNOWLEDGED}) AS ack_count,
-             sum(acknowledged_at_ms - opened_at_ms) FILTER (WHERE ${ACKNOWLEDGED}) AS ack_sum_ms,
-             ${d.percentileCont(ackMs, 0.5)} FILTER (WHERE ${ACKNOWLEDGED}) AS ack_median_ms
-      FROM incidents
-      WHERE opened_at_ms >= $1 AND opened_at_ms < $2 AND ${scopeI}
-      GROUP BY tenant_id${groupCol}`;
-
+  const durations = `i.resolved_at_ms - i.opened_at_ms AS repair_ms, i.acknowledged_at_ms - i.opened_at_ms AS ack_ms`;
   let sql: string;
   if (groupBy === null) {
+    // Every tenant in scope, with or without incidents (reading 2): a tenant without any has
+    // one row whose incident columns are null.
     const scopeT = tenantFilter(d, 't.tenant_id', q, params);
     sql = `
-      WITH agg AS (${aggregate})
-      SELECT t.tenant_id, agg.incident_count, agg.resolved_count, agg.repair_sum_ms, agg.repair_median_ms,
-             agg.repair_p95_ms, agg.ack_count, agg.ack_sum_ms, agg.ack_median_ms
+      SELECT t.tenant_id, NULL AS group_value, i.opened_at_ms, ${durations}
       FROM tenants t
-      LEFT JOIN agg ON agg.tenant_id = t.tenant_id
+      LEFT JOIN incidents i ON i.tenant_id = t.tenant_id AND i.opened_at_ms >= $1 AND i.opened_at_ms < $2
       WHERE ${scopeT}`;
   } else {
-    sql = aggregate;
+    // The group column comes from a fixed list, never from request text.
+    const column = groupBy === 'service' ? 'i.service' : 'i.severity';
+    const scopeI = tenantFilter(d, 'i.tenant_id', q, params);
+    sql = `
+      SELECT i.tenant_id, ${column} AS group_value, i.opened_at_ms, ${durations}
+      FROM incidents i
+      WHERE i.opened_at_ms >= $1 AND i.opened_at_ms < $2 AND ${scopeI}`;
   }
   const rows = await storage.query<Record<string, unknown>>(sql, params);
-  return rows
-    .map((r) => toMttrRow(r, groupBy))
+
+  const groups = new Map<string, Accumulator>();
+  for (const r of rows) {
+    const tenantId = String(r.tenant_id);
+    const group = r.group_value === null || r.group_value === undefined ? null : String(r.group_value);
+    const key = group === null ? tenantId : JSON.stringify([tenantId, group]);
+    let acc = groups.get(key);
+    if (!acc) groups.set(key, (acc = { tenantId, group, incidents: 0, repairMs: [], ackMs: [] }));
+    if (r.opened_at_ms === null || r.opened_at_ms === undefined) continue;
+    acc.incidents += 1;
+    const repair = numOrNull(r.repair_ms);
+    if (repair !== null) acc.repairMs.push(repair);
+    const ack = numOrNull(r.ack_ms);
+    if (ack !== null) acc.ackMs.push(ack);
+  }
+  return [...groups.values()]
+    .map((acc) => toMttrRow(acc, groupBy))
     .sort((a, b) => compareText(a.tenant_id, b.tenant_id) || (groupBy ? compareText(a[groupBy]!, b[groupBy]!) : 0));
 }
 
@@ -125,27 +134,29 @@ function seconds(ms: number | null): number | null {
   return ms === null ? null : ms / 1000;
 }
 
-/** Mean seconds from an exact millisecond sum: one rounding (sum / (n·1000)), null when n = 0. */
-function meanSeconds(sumMs: unknown, n: number): number | null {
-  return n === 0 ? null : num(sumMs) / (n * 1000);
+/** Mean seconds from exact integer milliseconds: one rounding (sum / (n·1000)), null when empty. */
+function meanSeconds(ms: readonly number[]): number | null {
+  if (ms.length === 0) return null;
+  let sum = 0;
+  for (const v of ms) sum += v;
+  return sum / (ms.length * 1000);
 }
 
-function toMttrRow(r: Record<string, unknown>, groupBy: MttrGroup | null): MttrRow {
-  const incidents = num(r.incident_count);
-  const resolved = num(r.resolved_count);
-  const acknowledged = num(r.ack_count);
+function toMttrRow(acc: Accumulator, groupBy: MttrGroup | null): MttrRow {
+  const repair = sortAscending(acc.repairMs);
+  const ack = sortAscending(acc.ackMs);
   // Key order is the JSON and CSV column order (reading 1): the group column right after tenant_id.
   return {
-    tenant_id: String(r.tenant_id),
-    ...(groupBy === null ? {} : { [groupBy]: String(r[groupBy]) }),
-    incident_count: incidents,
-    resolved_count: resolved,
-    open_count: incidents - resolved,
-    mttr_avg_seconds: meanSeconds(r.repair_sum_ms, resolved),
-    mttr_median_seconds: resolved === 0 ? null : seconds(numOrNull(r.repair_median_ms)),
-    mttr_p95_seconds: resolved === 0 ? null : seconds(numOrNull(r.repair_p95_ms)),
-    mtta_avg_seconds: meanSeconds(r.ack_sum_ms, acknowledged),
-    mtta_median_seconds: acknowledged === 0 ? null : seconds(numOrNull(r.ack_median_ms)),
+    tenant_id: acc.tenantId,
+    ...(groupBy === null ? {} : { [groupBy]: acc.group ?? '' }),
+    incident_count: acc.incidents,
+    resolved_count: repair.length,
+    open_count: acc.incidents - repair.length,
+    mttr_avg_seconds: meanSeconds(repair),
+    mttr_median_seconds: seconds(percentileCont(repair, 0.5)),
+    mttr_p95_seconds: seconds(percentileCont(repair, 0.95)),
+    mtta_avg_seconds: meanSeconds(ack),
+    mtta_median_seconds: seconds(percentileCont(ack, 0.5)),
   };
 }
 

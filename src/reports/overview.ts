@@ -1,6 +1,7 @@
 import type { Storage, SqlValue } from '../storage/types.ts';
 import type { ReportDefinition } from './registry.ts';
 import { compareText, num, numOrNull, periodJson, ratio, tenantFilter, type ReportQuery } from './common.ts';
+import { loadP95Durations, loadSlotAggregates } from './rollup-source.ts';
 
 export interface OverviewRow {
   tenant_id: string;
@@ -35,45 +36,29 @@ export const FINISHED_RUN = "status IN ('succeeded', 'failed')";
 
 /**
  * GET /reports/overview: one row per tenant in scope, including tenants without data
- * (counts 0, averages null — contract reading 2).
+ * (counts 0, averages null — contract reading 2). Counts and sums come from the 15-minute
+ * rollups plus raw edge slots; p95 is exact for small tenants and from the sketch for large ones.
  */
 export async function getOverview(storage: Storage, q: ReportQuery): Promise<OverviewRow[]> {
-  const d = storage.dialect;
-  const params: SqlValue[] = [q.fromMs, q.toMs];
-  const scopeT = tenantFilter(d, 't.tenant_id', q, params);
-  const sql = `
-    WITH runs AS (
-      SELECT tenant_id,
-             count(*) AS total,
-             count(*) FILTER (WHERE status = 'failed') AS failed,
-             count(*) FILTER (WHERE ${FINISHED_RUN}) AS finished,
-             sum(duration_ms) FILTER (WHERE ${FINISHED_RUN}) AS duration_sum,
-             ${d.percentileCont('duration_ms', 0.95)} FILTER (WHERE ${FINISHED_RUN}) AS p95
-      FROM workflow_runs
-      WHERE started_at_ms >= $1 AND started_at_ms < $2
-      GROUP BY tenant_id
-    ), samples AS (
-      SELECT tenant_id, count(*) AS n, sum(p95_latency_ms) AS latency_sum, sum(throughput_rps) AS throughput_sum
-      FROM metric_samples
-      WHERE ts_ms >= $1 AND ts_ms < $2
-      GROUP BY tenant_id
-    ), preds AS (
-      SELECT tenant_id, count(*) AS n, sum(failure_probability) AS probability_sum
-      FROM predictions
-      WHERE predicted_at_ms >= $1 AND predicted_at_ms < $2
-      GROUP BY tenant_id
-    )
-    SELECT t.tenant_id, t.name AS tenant_name,
-           runs.total, runs.failed, runs.finished, runs.duration_sum, runs.p95,
-           samples.n AS samples, samples.latency_sum, samples.throughput_sum,
-           preds.n AS predictions, preds.probability_sum
-    FROM tenants t
-    LEFT JOIN runs ON runs.tenant_id = t.tenant_id
-    LEFT JOIN samples ON samples.tenant_id = t.tenant_id
-    LEFT JOIN preds ON preds.tenant_id = t.tenant_id
-    WHERE ${scopeT}`;
-  const rows = await storage.query<Record<string, unknown>>(sql, params);
-  return rows.map(toOverviewRow).sort((a, b) => compareText(a.tenant_id, b.tenant_id));
+  const params: SqlValue[] = [];
+  const tenants = await storage.query<{ tenant_id: string; name: string }>(
+    `SELECT tenant_id, name FROM tenants WHERE ${tenantFilter(storage.dialect, 'tenant_id', q, params)}`,
+    params,
+  );
+  const aggregates = await loadSlotAggregates(storage, q, ['runs', 'samples', 'predictions'], true);
+  const byTenant = new Map<string, Record<string, unknown>>();
+  for (const t of tenants) byTenant.set(t.tenant_id, { tenant_id: t.tenant_id, tenant_name: t.name });
+  for (const a of aggregates) {
+    const row = byTenant.get(a.tenant_id);
+    if (!row) continue;
+    if (a.kind === 'runs') Object.assign(row, { total: a.n, failed: a.failed, finished: a.finished, duration_sum: a.sum1 });
+    if (a.kind === 'samples') Object.assign(row, { samples: a.n, latency_sum: a.sum1, throughput_sum: a.sum2 });
+    if (a.kind === 'predictions') Object.assign(row, { predictions: a.n, probability_sum: a.sum1 });
+  }
+  const finished = new Map([...byTenant].map(([t, r]) => [t, num(r.finished)]));
+  const p95 = await loadP95Durations(storage, q, finished);
+  for (const [t, v] of p95) byTenant.get(t)!.p95 = v;
+  return [...byTenant.values()].map(toOverviewRow).sort((a, b) => compareText(a.tenant_id, b.tenant_id));
 }
 
 function toOverviewRow(r: Record<string, unknown>): OverviewRow {
