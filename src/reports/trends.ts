@@ -2,7 +2,9 @@ import { ValidationError } from '../domain/errors.ts';
 import type { SqlValue } from '../storage/types.ts';
 import { GRANULARITIES, bucketIndexFor, generateBuckets, type Bucket, type Granularity } from './metrics/buckets.ts';
 import { MINUTE_MS } from './metrics/tz.ts';
+import { SLOT_MS } from '../ingest/rollups.ts';
 import { num, numOrNull, ratio, type ReportQuery } from './common.ts';
+import { loadSlotAggregates } from './rollup-source.ts';
 import { FINISHED_RUN } from './overview.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
@@ -107,43 +109,7 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
   const tenantId = pathTenantOf(q);
   const buckets = generateBuckets(q.fromMs, q.toMs, q.tz, granularity);
   const slotMs = slotSizeFor(buckets);
-  const d = env.storage.dialect;
-  const slot = (column: string) => d.floorDiv(column, slotMs);
-  const params: SqlValue[] = [q.fromMs, q.toMs, tenantId];
-  const noSum = d.double('NULL');
-  const sql = `
-    SELECT 'runs' AS kind, ${slot('started_at_ms')} AS slot,
-           count(*) AS n,
-           count(*) FILTER (WHERE status = 'failed') AS failed,
-           count(*) FILTER (WHERE ${FINISHED_RUN}) AS finished,
-           sum(duration_ms) FILTER (WHERE ${FINISHED_RUN}) AS value_sum
-    FROM workflow_runs
-    WHERE tenant_id = $3 AND started_at_ms >= $1 AND started_at_ms < $2
-    GROUP BY ${slot('started_at_ms')}
-    UNION ALL
-    SELECT 'incidents', ${slot('opened_at_ms')}, count(*), 0, 0, ${noSum}
-    FROM incidents
-    WHERE tenant_id = $3 AND opened_at_ms >= $1 AND opened_at_ms < $2
-    GROUP BY ${slot('opened_at_ms')}
-    UNION ALL
-    SELECT 'predictions', ${slot('predicted_at_ms')}, count(*), 0, 0, ${noSum}
-    FROM predictions
-    WHERE tenant_id = $3 AND predicted_at_ms >= $1 AND predicted_at_ms < $2
-    GROUP BY ${slot('predicted_at_ms')}
-    UNION ALL
-    SELECT 'samples', ${slot('ts_ms')}, count(*), 0, 0, sum(p95_latency_ms)
-    FROM metric_samples
-    WHERE tenant_id = $3 AND ts_ms >= $1 AND ts_ms < $2
-    GROUP BY ${slot('ts_ms')}`;
-  const rows = await env.storage.query<Record<string, unknown>>(sql, params);
-  const slots: SlotRow[] = rows.map((r) => ({
-    kind: String(r.kind) as SlotRow['kind'],
-    slot: num(r.slot),
-    n: num(r.n),
-    failed: num(r.failed),
-    finished: num(r.finished),
-    value_sum: numOrNull(r.value_sum),
-  }));
+  const slots = slotMs === SLOT_MS ? await loadRolledUpSlots(env, q, tenantId) : await loadRawSlots(env, q, tenantId, slotMs);
   // Fold in slot order, so floating-point sums do not depend on the order rows came back in.
   slots.sort((a, b) => a.slot - b.slot);
 
@@ -183,6 +149,64 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
 
   const points = buckets.map((b, i) => toTrendPoint(b, acc[i]));
   return { tenant_id: tenantId, granularity, tz: q.tz, points };
+}
+
+/**
+ * Slots from the 15-minute rollups (runs, predictions, samples; raw rows only for partial edge
+ * slots) and incidents from raw rows (they are few). Used whenever buckets fall on 15 minutes.
+ */
+async function loadRolledUpSlots(env: ReportEnv, q: ReportQuery, tenantId: string): Promise<SlotRow[]> {
+  const aggregates = await loadSlotAggregates(env.storage, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples'], false);
+  const incidents = await env.storage.query<Record<string, unknown>>(
+    `SELECT ${env.storage.dialect.floorDiv('opened_at_ms', SLOT_MS)} AS slot, count(*) AS n
+     FROM incidents WHERE tenant_id = $3 AND opened_at_ms >= $1 AND opened_at_ms < $2 GROUP BY 1`,
+    [q.fromMs, q.toMs, tenantId],
+  );
+  return [
+    ...aggregates.map((a) => ({ kind: a.kind, slot: a.slot, n: a.n, failed: a.failed, finished: a.finished, value_sum: a.sum1 })),
+    ...incidents.map((r) => ({ kind: 'incidents' as const, slot: num(r.slot), n: num(r.n), failed: 0, finished: 0, value_sum: null })),
+  ];
+}
+
+/** Every kind from raw rows, for zones whose bucket edges are not on 15-minute marks. */
+async function loadRawSlots(env: ReportEnv, q: ReportQuery, tenantId: string, slotMs: number): Promise<SlotRow[]> {
+  const d = env.storage.dialect;
+  const slot = (column: string) => d.floorDiv(column, slotMs);
+  const params: SqlValue[] = [q.fromMs, q.toMs, tenantId];
+  const noSum = d.double('NULL');
+  const sql = `
+    SELECT 'runs' AS kind, ${slot('started_at_ms')} AS slot,
+           count(*) AS n,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE ${FINISHED_RUN}) AS finished,
+           sum(duration_ms) FILTER (WHERE ${FINISHED_RUN}) AS value_sum
+    FROM workflow_runs
+    WHERE tenant_id = $3 AND started_at_ms >= $1 AND started_at_ms < $2
+    GROUP BY ${slot('started_at_ms')}
+    UNION ALL
+    SELECT 'incidents', ${slot('opened_at_ms')}, count(*), 0, 0, ${noSum}
+    FROM incidents
+    WHERE tenant_id = $3 AND opened_at_ms >= $1 AND opened_at_ms < $2
+    GROUP BY ${slot('opened_at_ms')}
+    UNION ALL
+    SELECT 'predictions', ${slot('predicted_at_ms')}, count(*), 0, 0, ${noSum}
+    FROM predictions
+    WHERE tenant_id = $3 AND predicted_at_ms >= $1 AND predicted_at_ms < $2
+    GROUP BY ${slot('predicted_at_ms')}
+    UNION ALL
+    SELECT 'samples', ${slot('ts_ms')}, count(*), 0, 0, sum(p95_latency_ms)
+    FROM metric_samples
+    WHERE tenant_id = $3 AND ts_ms >= $1 AND ts_ms < $2
+    GROUP BY ${slot('ts_ms')}`;
+  const rows = await env.storage.query<Record<string, unknown>>(sql, params);
+  return rows.map((r) => ({
+    kind: String(r.kind) as SlotRow['kind'],
+    slot: num(r.slot),
+    n: num(r.n),
+    failed: num(r.failed),
+    finished: num(r.finished),
+    value_sum: numOrNull(r.value_sum),
+  }));
 }
 
 function toTrendPoint(b: Bucket, a: Accumulator): TrendPoint {

@@ -472,7 +472,8 @@ await describeEachEngine('reports: mttr, costs, health', (engine) => {
     const from = at('2026-05-01T00:00:00Z');
     const to = at('2026-05-03T00:00:00Z');
     const query = `from=${iso(from)}&to=${iso(to)}`;
-    const NUM_RUNS = 8;
+    // Each run ingests through HTTP, so keep it small; raise it locally with ATOM_PROPERTY_RUNS.
+    const NUM_RUNS = Number(process.env.ATOM_PROPERTY_RUNS ?? 8);
 
     // Times cluster on the period bounds so the inclusive/exclusive edges are exercised.
     const instant = fc.oneof(
