@@ -5,6 +5,7 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { reportCommand } from './commands/report.ts';
+import { rollupsCommand } from './commands/rollups.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { keysCommand, tenantsCommand } from './commands/tenants.ts';
@@ -18,6 +19,7 @@ const COMMANDS: CommandSpec[] = [
   exportCommand,
   tenantsCommand,
   keysCommand,
+  rollupsCommand,
 ];
 
 function mainHelp(): string {
