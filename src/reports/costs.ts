@@ -1,4 +1,5 @@
 import type { SqlValue } from '../storage/types.ts';
+import { loadSlotAggregates } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
 
@@ -77,34 +78,23 @@ export function defaultPriceBook(env: ReportEnv): PriceSet {
  */
 export async function getCosts(env: ReportEnv, q: ReportQuery): Promise<CostsRow[]> {
   const { storage } = env;
-  const d = storage.dialect;
-  const params: SqlValue[] = [q.fromMs, q.toMs];
-  const scopeRuns = tenantFilter(d, 'tenant_id', q, params);
-  const scopeSamples = tenantFilter(d, 'tenant_id', q, params);
-  const scopePreds = tenantFilter(d, 'tenant_id', q, params);
-  const scopeT = tenantFilter(d, 't.tenant_id', q, params);
-  const sql = `
-    WITH runs AS (
-      SELECT tenant_id, count(*) AS n FROM workflow_runs
-      WHERE started_at_ms >= $1 AND started_at_ms < $2 AND ${scopeRuns}
-      GROUP BY tenant_id
-    ), samples AS (
-      SELECT tenant_id, count(*) AS n FROM metric_samples
-      WHERE ts_ms >= $1 AND ts_ms < $2 AND ${scopeSamples}
-      GROUP BY tenant_id
-    ), preds AS (
-      SELECT tenant_id, count(*) AS n FROM predictions
-      WHERE predicted_at_ms >= $1 AND predicted_at_ms < $2 AND ${scopePreds}
-      GROUP BY tenant_id
-    )
-    SELECT t.tenant_id, t.price_workflow_run_micros, t.price_metric_sample_micros, t.price_prediction_micros,
-           runs.n AS workflow_runs, samples.n AS metric_samples, preds.n AS predictions
-    FROM tenants t
-    LEFT JOIN runs ON runs.tenant_id = t.tenant_id
-    LEFT JOIN samples ON samples.tenant_id = t.tenant_id
-    LEFT JOIN preds ON preds.tenant_id = t.tenant_id
-    WHERE ${scopeT}`;
-  const rows = await storage.query<Record<string, unknown>>(sql, params);
+  const params: SqlValue[] = [];
+  const tenants = await storage.query<Record<string, unknown>>(
+    `SELECT tenant_id, price_workflow_run_micros, price_metric_sample_micros, price_prediction_micros
+     FROM tenants WHERE ${tenantFilter(storage.dialect, 'tenant_id', q, params)}`,
+    params,
+  );
+  // Record counts from the 15-minute rollups (raw rows only for partial edge slots).
+  const counts = new Map<string, Record<string, number>>();
+  for (const a of await loadSlotAggregates(storage, q, ['runs', 'samples', 'predictions'], true)) {
+    const c = counts.get(a.tenant_id) ?? {};
+    c[a.kind] = a.n;
+    counts.set(a.tenant_id, c);
+  }
+  const rows = tenants.map((t): Record<string, unknown> => {
+    const c = counts.get(String(t.tenant_id)) ?? {};
+    return { ...t, workflow_runs: c.runs ?? 0, metric_samples: c.samples ?? 0, predictions: c.predictions ?? 0 };
+  });
   const hours = (q.toMs - q.fromMs) / HOUR_MS;
   const defaults = env.config.prices;
   return rows

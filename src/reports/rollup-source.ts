@@ -2,6 +2,7 @@ import { DAY_MS, HOUR_MS, SLOT_MS } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { tenantFilter, type ReportQuery } from './common.ts';
 import { sketchPercentile } from './metrics/duration-sketch.ts';
+import { percentileCont } from './metrics/percentile.ts';
 
 /**
  * Counts and sums of runs, predictions and metric samples for a period, read from the 15-minute
@@ -122,7 +123,7 @@ export async function loadSlotAggregates(storage: Storage, q: ReportQuery, kinds
  * Below this many finished runs a tenant's p95 duration is computed exactly from raw rows;
  * above it, from the duration sketch (≤ 1% relative error, contract: Conventions).
  */
-export const EXACT_P95_LIMIT = 20_000;
+export const EXACT_P95_LIMIT = 10_000;
 
 /** p95 of finished run durations per tenant: exact for small tenants, sketch for large ones. */
 export async function loadP95Durations(
@@ -136,14 +137,20 @@ export async function loadP95Durations(
   const small = [...finishedByTenant].filter(([, n]) => n > 0 && n <= exactLimit).map(([t]) => t);
   const large = [...finishedByTenant].filter(([, n]) => n > exactLimit).map(([t]) => t);
   if (small.length) {
-    // percentile_cont / quantile_cont: the same linear interpolation on both engines.
-    const rows = await storage.query<{ tenant_id: string; p95: number }>(
-      `SELECT tenant_id, ${d.percentileCont('duration_ms', 0.95)} AS p95 FROM workflow_runs
-       WHERE started_at_ms >= $1 AND started_at_ms < $2 AND ${FINISHED_SQL} AND ${d.inArray('tenant_id', '$3')}
-       GROUP BY tenant_id`,
+    // The durations themselves, interpolated by our one percentile definition: DuckDB's
+    // quantile_cont and PostgreSQL's percentile_cont round the interpolation differently.
+    const rows = await storage.query<{ tenant_id: string; v: number }>(
+      `SELECT tenant_id, duration_ms AS v FROM workflow_runs
+       WHERE started_at_ms >= $1 AND started_at_ms < $2 AND ${FINISHED_SQL} AND ${d.inArray('tenant_id', '$3')}`,
       [q.fromMs, q.toMs, small],
     );
-    for (const r of rows) out.set(r.tenant_id, Number(r.p95));
+    const values = new Map<string, number[]>();
+    for (const r of rows) {
+      let list = values.get(r.tenant_id);
+      if (!list) values.set(r.tenant_id, (list = []));
+      list.push(Number(r.v));
+    }
+    for (const [t, list] of values) out.set(t, percentileCont(list.sort((x, y) => x - y), 0.95)!);
   }
   if (large.length) {
     const counts = await loadDurationSketch(storage, q, large);

@@ -46,6 +46,30 @@ export interface Dialect {
   durationBucket(expr: string): string;
   /** Byte-wise ordering/comparison of a text expression, independent of the database collation. */
   binaryText(expr: string): string;
+  /**
+   * Text of a BIGINT epoch-milliseconds expression as `Date.prototype.toISOString()` writes it,
+   * e.g. `2026-03-01T12:00:00.000Z` (years 0000–9999), for CSV records built in SQL.
+   */
+  isoFromEpochMs(expr: string): string;
+}
+
+/**
+ * A query whose rows the database formats as CSV records itself: the export fast path, which
+ * never turns rows into JS values (src/export/csv-sql.ts builds `record`).
+ */
+export interface CsvRecordQuery {
+  /** SQL expression of one complete CSV record, without its terminator; never NULL. */
+  record: string;
+  table: TableName;
+  /** Row filter (ANDed), with `$n` placeholders bound to `params`. */
+  where: string;
+  params: readonly SqlValue[];
+  /**
+   * Record order: `tenant_id` (byte order), then `timeColumn` (a BIGINT, epoch ms), then `key`
+   * (byte order). The engine may read in (tenant, time) ranges to bound its sort memory.
+   */
+  timeColumn: string;
+  key: string;
 }
 
 export interface Capabilities {
@@ -87,6 +111,13 @@ export interface Storage extends Executor {
    * Breaking out of the loop cancels the query.
    */
   stream<T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number): AsyncIterable<T[]>;
+  /**
+   * Streams CSV records formatted by the database (`q.record` of every matching row, in
+   * `q`'s order), each followed by CRLF, as UTF-8 bytes. All of it reads one consistent snapshot;
+   * memory stays flat however many rows. Closing the iterator early cancels the query and releases
+   * the connection; a database error surfaces from the iterator.
+   */
+  streamCsvRecords(q: CsvRecordQuery): AsyncIterable<Uint8Array>;
   /**
    * A read view limited to `tenantIds` (null = every tenant, the admin's scope). PostgreSQL
    * enforces it with row-level security (queries run as role atom_app with the scope set per

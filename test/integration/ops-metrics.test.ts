@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sqlOperation } from '../../src/observability/timed-storage.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { getFreePort } from '../helpers/redis.ts';
@@ -118,6 +119,20 @@ await describeEachEngine('GET /metrics', (engine) => {
   it('passes promtool check metrics', { skip: promtoolSkip }, async () => {
     const { code, output } = await promtoolCheck(text);
     assert.equal(code, 0, output);
+  });
+});
+
+describe('the operation label of database timings', () => {
+  it('is the first SQL keyword, lowercased, from a bounded set', () => {
+    assert.equal(sqlOperation('SELECT 1'), 'select');
+    assert.equal(sqlOperation('  \n\tinsert INTO t VALUES (1)'), 'insert');
+    assert.equal(sqlOperation('-- why\n/* and how */ WITH x AS (SELECT 1) SELECT * FROM x'), 'with');
+    assert.equal(sqlOperation('(SELECT 1) UNION (SELECT 2)'), 'select');
+    assert.equal(sqlOperation('UPDATE api_keys SET revoked_at_ms = $2'), 'update');
+    // Anything unexpected collapses into one series instead of creating new ones.
+    assert.equal(sqlOperation('VACUUM ANALYZE'), 'other');
+    assert.equal(sqlOperation('LISTEN atom_events'), 'other');
+    assert.equal(sqlOperation(''), 'other');
   });
 });
 

@@ -455,6 +455,30 @@ await describeEachEngine('reports: mttr, costs, health', (engine) => {
     });
   });
 
+  it('exports each report as CSV with the JSON field names as header', async () => {
+    const t = await app.createTenant();
+    await ingest(t, 'incidents', [incident('x1', { opened_at: '2026-03-01T01:00:00Z', resolved_at: '2026-03-01T01:00:30Z' })]);
+    const headers: Record<string, string> = {
+      'mttr?group_by=severity': 'tenant_id,severity,incident_count,resolved_count,open_count,mttr_avg_seconds,mttr_median_seconds,mttr_p95_seconds,mtta_avg_seconds,mtta_median_seconds',
+      costs:
+        'tenant_id,workflow_runs,metric_samples,predictions,workflow_cost,monitoring_cost,prediction_cost,total_cost,cost_per_hour,prices_workflow_run,prices_metric_sample,prices_prediction',
+      health: 'tenant_id,service,latest_ts,latest_p95_latency_ms,latest_error_rate,latest_throughput_rps,open_incidents,uptime_percent,status',
+    };
+    for (const [type, header] of Object.entries(headers)) {
+      const sep = type.includes('?') ? '&' : '?';
+      const res = await app.request('GET', `/export/csv/${type}${sep}from=2026-03-01&to=2026-03-02`, { key: t.key });
+      assert.equal(res.status, 200, `${type}: ${res.text}`);
+      const lines = res.text.split('\r\n');
+      assert.equal(lines[0], header, type);
+      assert.ok(lines[1]!.startsWith(`${t.id},`), type);
+    }
+    const mttr = await app.request('GET', '/export/csv/mttr?from=2026-03-01&to=2026-03-02&group_by=severity', { key: t.key });
+    assert.equal(mttr.text.split('\r\n')[1], `${t.id},high,1,1,0,30,30,30,,`);
+    const bad = await app.request('GET', '/export/csv/mttr?group_by=team', { key: t.key });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'validation_error');
+  });
+
   it('answers 404 tenant_not_found when a tenant key names another tenant', async () => {
     const t = await app.createTenant();
     for (const path of ['/reports/mttr', '/reports/mttr?group_by=service', '/reports/costs', '/reports/health']) {

@@ -76,14 +76,16 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 2000),
   });
   let usingRedis = false;
+  let closed = false;
   // Outages are reported by the report cache (one warning); here an info line says what changed.
   redis.on('ready', () => {
     usingRedis = true;
     logger.info({}, 'rate limits shared through redis');
   });
+  // ioredis reports every failed reconnect here; the fallback above already handles them.
   redis.on('error', () => undefined);
   redis.on('close', () => {
-    if (!usingRedis) return;
+    if (!usingRedis || closed) return;
     usingRedis = false;
     logger.info({}, 'redis unavailable: rate limits counted per node until it returns');
   });
@@ -102,6 +104,7 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
       return incrLocal(key);
     },
     async close() {
+      closed = true;
       if (redis.status === 'ready') await redis.quit().catch(() => undefined);
       redis.disconnect();
     },
