@@ -20,6 +20,9 @@ export const CSV_EOL = '\r\n';
  */
 export const CSV_FORMULA_TRIGGERS: readonly string[] = ['=', '+', '-', '@', '\t', '\r'];
 
+/** Characters that make a cell need quotes (RFC 4180): quote, comma, CR, LF. Shared like the above. */
+export const CSV_QUOTE_TRIGGERS: readonly string[] = ['"', ',', '\r', '\n'];
+
 /**
  * Target size of one emitted chunk, in UTF-16 code units (≈ bytes for the mostly-ASCII report
  * data). Emitting one small chunk per line costs a stream round trip per row; batching to 64 KiB
@@ -27,8 +30,9 @@ export const CSV_FORMULA_TRIGGERS: readonly string[] = ['=', '+', '-', '@', '\t'
  */
 const CHUNK_TARGET = 64 * 1024;
 
-const NEEDS_QUOTES = /[",\r\n]/;
-const FORMULA_START = /^[=+\-@\t\r]/;
+const regexClass = (chars: readonly string[]) => chars.map((c) => c.replace(/[\\\]\-^]/g, '\\$&')).join('');
+const NEEDS_QUOTES = new RegExp(`[${regexClass(CSV_QUOTE_TRIGGERS)}]`);
+const FORMULA_START = new RegExp(`^[${regexClass(CSV_FORMULA_TRIGGERS)}]`);
 const QUOTE_ALL = /"/g;
 
 /**

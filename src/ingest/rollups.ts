@@ -36,7 +36,7 @@ export class RollupDeltas {
   private readonly days = new Sums(1);
   private readonly metrics = new Sums(3);
   private readonly predictions = new Sums(2);
-  private readonly services = new Map<string, [string, string]>();
+  private readonly services = new Sums(1);
 
   add(kind: IngestKindName, r: Rec, sign: 1 | -1): void {
     const t = r.tenant_id as string;
@@ -55,7 +55,7 @@ export class RollupDeltas {
     } else if (kind === 'predictions') {
       this.predictions.add([t, Math.floor((r.predicted_at_ms as number) / SLOT_MS)], [sign, sign * (r.failure_probability as number)]);
     }
-    if (sign > 0 && typeof r.service === 'string') this.services.set(`${t}\u0000${r.service}`, [t, r.service]);
+    if (typeof r.service === 'string') this.services.add([t, r.service], [sign]);
   }
 
   async write(tx: Transaction): Promise<void> {
@@ -64,7 +64,7 @@ export class RollupDeltas {
     await tx.addToRollup('rollup_durations_day', ['tenant_id', 'day', 'bucket'], ['n'], this.days.list());
     await tx.addToRollup('rollup_metrics', ['tenant_id', 'slot'], ['samples', 'latency_sum', 'throughput_sum'], this.metrics.list());
     await tx.addToRollup('rollup_predictions', ['tenant_id', 'slot'], ['predictions', 'probability_sum'], this.predictions.list());
-    await tx.addToRollup('tenant_services', ['tenant_id', 'service'], [], [...this.services.values()]);
+    await tx.addToRollup('tenant_services', ['tenant_id', 'service'], ['records'], this.services.list());
   }
 }
 
@@ -111,10 +111,12 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
     ],
     [
       'tenant_services',
-      `INSERT INTO tenant_services (tenant_id, service)
-       SELECT tenant_id, service FROM workflow_runs
-       UNION SELECT tenant_id, service FROM incidents
-       UNION SELECT tenant_id, service FROM metric_samples`,
+      `INSERT INTO tenant_services (tenant_id, service, records)
+       SELECT tenant_id, service, sum(n) FROM (
+         SELECT tenant_id, service, count(*) AS n FROM workflow_runs GROUP BY 1, 2
+         UNION ALL SELECT tenant_id, service, count(*) FROM incidents GROUP BY 1, 2
+         UNION ALL SELECT tenant_id, service, count(*) FROM metric_samples GROUP BY 1, 2
+       ) s GROUP BY 1, 2`,
     ],
   ];
   return storage.transaction(async (tx) => {

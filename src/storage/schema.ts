@@ -72,6 +72,7 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
   tenant_services: [
     ['tenant_id', 'text'],
     ['service', 'text'],
+    ['records', 'bigint'],
   ],
   predictions: [
     ['tenant_id', 'text'],

@@ -26,6 +26,7 @@ export const duckdbDialect: Dialect = {
   // Timestamps are never negative (validated), so integer division is floor division.
   floorDiv: (expr, divisor) => `(CAST(${expr} AS BIGINT) // ${divisor})`,
   binaryText: (expr) => expr,
+  isoFromEpochMs: (expr) => `strftime(epoch_ms(${expr}), '%Y-%m-%dT%H:%M:%S.%gZ')`,
   durationBucket: (expr) =>
     durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `log2(${e})`),
   argMax: (expr, orderBy) => `arg_max(${expr}, ${orderBy})`,

@@ -23,6 +23,8 @@ export const postgresDialect: Dialect = {
   // Timestamps are never negative (validated), so integer division is floor division.
   floorDiv: (expr, divisor) => `(CAST(${expr} AS BIGINT) / ${divisor})`,
   binaryText: (expr) => `${expr} COLLATE "C"`,
+  // Integer arithmetic on an interval: exact, unlike to_timestamp(ms / 1000.0) through a double.
+  isoFromEpochMs: (expr) => `to_char(TIMESTAMP '1970-01-01' + ${expr} * INTERVAL '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   durationBucket: (expr) =>
     durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `(ln(${e}) / ln(2.0))`),
   argMax: (expr, orderBy) => `(array_agg(${expr} ORDER BY ${orderBy} DESC))[1]`,

@@ -47,10 +47,12 @@ CREATE TABLE rollup_predictions (
   PRIMARY KEY (tenant_id, slot)
 );
 
--- Every (tenant, service) named by any record, for the health report.
+-- Every (tenant, service) named by a stored record, with how many records name it (an update
+-- that renames a service moves one count), for the health report.
 CREATE TABLE tenant_services (
   tenant_id TEXT NOT NULL,
   service TEXT NOT NULL,
+  records BIGINT NOT NULL,
   PRIMARY KEY (tenant_id, service)
 );
 
