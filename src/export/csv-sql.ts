@@ -48,7 +48,7 @@ export function textCellSql(expr: string): string {
  * - values in exponent notation are re-laid out by {@link relayoutExponentSql}.
  */
 export function numberCellSql(d: Dialect, expr: string): string {
-  const text = `CAST(${expr} AS VARCHAR)`;
+  const text = d.doubleText(expr);
   return `CASE WHEN ${expr} IS NULL OR abs(${expr}) >= ${d.double("'Infinity'")} THEN ''
     WHEN ${expr} = 0 THEN '0'
     WHEN ${expr} = trunc(${expr}) AND abs(${expr}) < ${d.double('1e16')} THEN CAST(CAST(${expr} AS BIGINT) AS VARCHAR)

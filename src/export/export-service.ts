@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ReportQuery } from '../reports/common.ts';
 import { findReport, REPORTS, type ReportEnv } from '../reports/registry.ts';
 import { createCsvStream, csvAttachmentFilename, flattenRow } from './csv.ts';
-import { RAW_EXPORTS, rawColumns, streamRawRecords } from './raw-export.ts';
+import { RAW_EXPORTS, openRawCsvStream } from './raw-export.ts';
 
 /** Every type accepted by /export/csv/{type} and the audit export. */
 export function exportTypes(): string[] {
@@ -18,7 +18,10 @@ export interface CsvExport {
 
 /**
  * Opens a CSV export: a report's rows (identical to its JSON answer, flattened per contract
- * reading 1) or raw records streamed from a cursor. Scope must already be resolved into `q`.
+ * reading 1) or raw records formatted and streamed by the database (raw-export.ts). Scope must
+ * already be resolved into `q`, and `env.storage` should be scoped to it (`storage.scoped`).
+ * Resolves once the data has started to come, so a failure to start rejects here; a failure
+ * later destroys the returned stream with the error.
  */
 export async function openCsvExport(
   env: ReportEnv,
@@ -28,7 +31,7 @@ export async function openCsvExport(
 ): Promise<CsvExport> {
   const kind = RAW_EXPORTS[type];
   if (kind) {
-    return { type, filename: csvAttachmentFilename(type), stream: createCsvStream(rawColumns(kind), streamRawRecords(env.storage, kind, q)) };
+    return { type, filename: csvAttachmentFilename(type), stream: await openRawCsvStream(env.storage, kind, q) };
   }
   const report = findReport(type);
   if (!report?.csv) {

@@ -1,8 +1,12 @@
+import { Readable } from 'node:stream';
 import type { IngestKindName } from '../ingest/kinds.ts';
 import { KIND_SPECS } from '../ingest/kinds.ts';
 import { INGEST_FIELDS, formatUtcTimestamp } from '../ingest/records.ts';
 import { tenantFilter, type ReportQuery } from '../reports/common.ts';
-import type { SqlValue, Storage } from '../storage/types.ts';
+import { TABLE_COLUMNS } from '../storage/schema.ts';
+import type { CsvRecordQuery, SqlValue, Storage } from '../storage/types.ts';
+import { csvLine } from './csv.ts';
+import { csvRecordSql, type CsvCellSpec } from './csv-sql.ts';
 
 /** Raw export types and the record kind behind each (contract reading 14). */
 export const RAW_EXPORTS: Record<string, IngestKindName> = {
@@ -27,25 +31,90 @@ function columnOf(kind: IngestKindName, field: string): { column: string; timest
   return { column: field, timestamp: false };
 }
 
+/** CSV header of a raw export: the ingest fields, in contract order. */
 export function rawColumns(kind: IngestKindName): string[] {
   return [...INGEST_FIELDS[kind]];
 }
 
+/** How each ingest field is written: stored text, a double, or epoch ms as ISO 8601. */
+function rawCells(kind: IngestKindName): CsvCellSpec[] {
+  const types = new Map(TABLE_COLUMNS[KIND_SPECS[kind].table]!.map(([name, type]) => [name, type]));
+  return INGEST_FIELDS[kind].map((field) => {
+    const { column, timestamp } = columnOf(kind, field);
+    const type = types.get(column);
+    return { expr: column, kind: timestamp ? 'timestamp' : type === 'text' ? 'text' : 'number' };
+  });
+}
+
+/** Period and tenant scope of a raw export, as SQL over the kind's table. */
+function rawFilter(storage: Storage, kind: IngestKindName, q: ReportQuery): { where: string; params: SqlValue[] } {
+  const params: SqlValue[] = [q.fromMs, q.toMs];
+  const time = PERIOD_COLUMN[kind];
+  const scope = tenantFilter(storage.dialect, 'tenant_id', q, params);
+  return { where: `${time} >= $1 AND ${time} < $2 AND ${scope}`, params };
+}
+
 /**
- * Streams a kind's stored records in API shape for the period and scope, ordered by tenant,
- * time and key, chunk by chunk from a database cursor (memory stays flat).
+ * The fast-path query of a raw export: records formatted by the database, ordered by tenant,
+ * period time, then id (metrics: service), all byte-wise.
+ */
+export function rawCsvQuery(storage: Storage, kind: IngestKindName, q: ReportQuery): CsvRecordQuery {
+  const d = storage.dialect;
+  return {
+    record: csvRecordSql(d, rawCells(kind)),
+    table: KIND_SPECS[kind].table,
+    ...rawFilter(storage, kind, q),
+    timeColumn: PERIOD_COLUMN[kind],
+    key: d.binaryText(kind === 'metrics' ? 'service' : 'id'),
+  };
+}
+
+/**
+ * Opens a raw export as a CSV byte stream (header, then the records, CRLF each), streamed from
+ * the database with memory flat. The database is asked for the first records before this
+ * resolves, so a failure to start (bad scope, database down) is an ordinary error, not a broken
+ * download. Destroying the stream stops the query and releases its connection.
+ */
+export async function openRawCsvStream(storage: Storage, kind: IngestKindName, q: ReportQuery): Promise<Readable> {
+  const records = storage.streamCsvRecords(rawCsvQuery(storage, kind, q))[Symbol.asyncIterator]();
+  const first = await records.next();
+  const header = csvLine(rawColumns(kind));
+  async function* body(): AsyncGenerator<string | Uint8Array> {
+    try {
+      yield header;
+      if (first.done) return;
+      yield first.value;
+      for (;;) {
+        const next = await records.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await records.return?.();
+    }
+  }
+  const stream = Readable.from(body(), { objectMode: false });
+  // Destroyed before it was ever read, the generator above never starts (its finally would not
+  // run): release the records here too. return() on a finished iterator is a no-op.
+  stream.once('close', () => {
+    records.return?.().catch(() => undefined);
+  });
+  return stream;
+}
+
+/**
+ * The reference path: the same records converted to JS values and formatted by csv.ts. Slow
+ * (every value crosses into JS), kept because the fast path is tested byte for byte against it
+ * (test/integration/export-fast-path.test.ts).
  */
 export async function* streamRawRecords(storage: Storage, kind: IngestKindName, q: ReportQuery): AsyncGenerator<Record<string, unknown>> {
   const d = storage.dialect;
-  const fields = INGEST_FIELDS[kind];
-  const mapped = fields.map((f) => ({ field: f, ...columnOf(kind, f) }));
-  const params: SqlValue[] = [q.fromMs, q.toMs];
-  const time = PERIOD_COLUMN[kind];
-  const scope = tenantFilter(d, 'tenant_id', q, params);
-  const key = kind === 'metrics' ? d.binaryText('service') : d.binaryText('id');
+  const mapped = INGEST_FIELDS[kind].map((f) => ({ field: f, ...columnOf(kind, f) }));
+  const { where, params } = rawFilter(storage, kind, q);
+  const key = d.binaryText(kind === 'metrics' ? 'service' : 'id');
   const sql = `SELECT ${mapped.map((m) => m.column).join(', ')} FROM ${KIND_SPECS[kind].table}
-    WHERE ${time} >= $1 AND ${time} < $2 AND ${scope}
-    ORDER BY ${d.binaryText('tenant_id')}, ${time}, ${key}`;
+    WHERE ${where}
+    ORDER BY ${d.binaryText('tenant_id')}, ${PERIOD_COLUMN[kind]}, ${key}`;
   for await (const chunk of storage.stream<Record<string, unknown>>(sql, params)) {
     for (const row of chunk) {
       const out: Record<string, unknown> = {};

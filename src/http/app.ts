@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './context.ts';
 import { registerAuth } from './plugins/auth.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
+import { answerClientError, answerFrameworkError, registerErrorHandling } from './plugins/errors.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { createRateLimitCounter, registerRateLimit, type RateLimitCounter } from './plugins/rate-limit.ts';
 import { registerSecurityHeaders } from './plugins/security-headers.ts';
@@ -50,6 +50,9 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     // Strict: no coercion of "1" into 1, nothing silently removed (contract: strings are not numbers).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Answers that bypass the error handler (bad percent-encoding, unparsable HTTP) keep its shape.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   registerErrorHandling(app);
   registerSecurityHeaders(app);

@@ -4,7 +4,6 @@ import type { IngestKindName } from './kinds.ts';
 
 /** Rollup grains in ms. 15 minutes divides every IANA offset, so local buckets are unions of slots. */
 export const SLOT_MS = 15 * 60_000;
-export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
 type Rec = Record<string, unknown>;
@@ -32,7 +31,6 @@ class Sums {
  */
 export class RollupDeltas {
   private readonly runs = new Sums(4);
-  private readonly hours = new Sums(1);
   private readonly days = new Sums(1);
   private readonly metrics = new Sums(3);
   private readonly predictions = new Sums(2);
@@ -47,7 +45,6 @@ export class RollupDeltas {
       this.runs.add([t, Math.floor(started / SLOT_MS)], [sign, r.status === 'failed' ? sign : 0, finished ? sign : 0, sign * duration]);
       if (finished) {
         const bucket = durationBucket(duration);
-        this.hours.add([t, Math.floor(started / HOUR_MS), bucket], [sign]);
         this.days.add([t, Math.floor(started / DAY_MS), bucket], [sign]);
       }
     } else if (kind === 'metrics') {
@@ -60,7 +57,6 @@ export class RollupDeltas {
 
   async write(tx: Transaction): Promise<void> {
     await tx.addToRollup('rollup_runs', ['tenant_id', 'slot'], ['runs', 'failed', 'finished', 'duration_sum_ms'], this.runs.list());
-    await tx.addToRollup('rollup_durations_hour', ['tenant_id', 'hour', 'bucket'], ['n'], this.hours.list());
     await tx.addToRollup('rollup_durations_day', ['tenant_id', 'day', 'bucket'], ['n'], this.days.list());
     await tx.addToRollup('rollup_metrics', ['tenant_id', 'slot'], ['samples', 'latency_sum', 'throughput_sum'], this.metrics.list());
     await tx.addToRollup('rollup_predictions', ['tenant_id', 'slot'], ['predictions', 'probability_sum'], this.predictions.list());
@@ -84,12 +80,6 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
               count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE ${FINISHED_SQL}),
               coalesce(sum(CAST(round(duration_ms) AS BIGINT)) FILTER (WHERE ${FINISHED_SQL}), 0)
        FROM workflow_runs GROUP BY 1, 2`,
-    ],
-    [
-      'rollup_durations_hour',
-      `INSERT INTO rollup_durations_hour (tenant_id, hour, bucket, n)
-       SELECT tenant_id, ${d.floorDiv('started_at_ms', HOUR_MS)}, ${d.durationBucket('round(duration_ms)')}, count(*)
-       FROM workflow_runs WHERE ${FINISHED_SQL} GROUP BY 1, 2, 3`,
     ],
     [
       'rollup_durations_day',

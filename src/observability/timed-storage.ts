@@ -94,6 +94,27 @@ export function withQueryTiming(storage: Storage, observe: QueryObserver): Stora
         observe(engine, sqlOperation(sql), waitingMs / 1000);
       }
     },
+    async *streamCsvRecords(q) {
+      // Timed like stream(): the time spent waiting on the database, reported once at the end.
+      const iterator = storage.streamCsvRecords(q)[Symbol.asyncIterator]();
+      let waitingMs = 0;
+      try {
+        for (;;) {
+          const started = performance.now();
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await iterator.next();
+          } finally {
+            waitingMs += performance.now() - started;
+          }
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        await iterator.return?.();
+        observe(engine, 'copy', waitingMs / 1000);
+      }
+    },
     // A tenant-scoped view is timed like the storage it comes from.
     scoped: (tenantIds) => withQueryTiming(storage.scoped(tenantIds), observe),
     migrate: () => storage.migrate(),

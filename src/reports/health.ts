@@ -97,7 +97,8 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
   // ingest), so the service list needs no scan of the record tables.
   const servicesSql = `
     WITH services AS (
-      SELECT tenant_id, service FROM tenant_services WHERE records > 0 AND ${scopeServices}
+      SELECT tenant_id, service FROM tenant_services WHERE ${scopeServices}
+      GROUP BY tenant_id, service HAVING sum(records) > 0
     ), latest AS (
       SELECT s.tenant_id, s.service,
              (SELECT max(x.ts_ms) FROM metric_samples x

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, SLOT_MS } from '../ingest/rollups.ts';
+import { DAY_MS, SLOT_MS } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { tenantFilter, type ReportQuery } from './common.ts';
 import { sketchPercentile } from './metrics/duration-sketch.ts';
@@ -96,7 +96,11 @@ export function slotAggregatesSql(d: Dialect, q: ReportQuery, kinds: readonly Sl
     }
   }
   const union = parts.join('\nUNION ALL\n');
-  if (!perTenant) return union;
+  if (!perTenant) {
+    return `SELECT kind, tenant_id, slot, sum(n) AS n, sum(failed) AS failed, sum(finished) AS finished,
+        sum(sum1) AS sum1, sum(sum2) AS sum2
+      FROM (${union}) u GROUP BY kind, tenant_id, slot`;
+  }
   return `SELECT kind, tenant_id, 0 AS slot, sum(n) AS n, sum(failed) AS failed, sum(finished) AS finished,
       sum(sum1) AS sum1, sum(sum2) AS sum2
     FROM (${union}) u GROUP BY kind, tenant_id`;
@@ -162,25 +166,20 @@ export async function loadP95Durations(
   return out;
 }
 
-/** Merged duration sketch per tenant: whole days, then whole hours, then raw edges. */
+/** Merged duration sketch per tenant: whole UTC days from the rollup, the partial days raw. */
 async function loadDurationSketch(storage: Storage, q: ReportQuery, tenantIds: string[]): Promise<Map<string, Map<number, number>>> {
   const d = storage.dialect;
   const params: SqlValue[] = [tenantIds];
   const inScope = d.inArray('tenant_id', '$1');
-  const hours = splitPeriod(q.fromMs, q.toMs, HOUR_MS);
+  const days = splitPeriod(q.fromMs, q.toMs, DAY_MS);
   const parts: string[] = [];
-  if (hours.a < hours.b) {
-    const days = splitPeriod(hours.a * HOUR_MS, hours.b * HOUR_MS, DAY_MS);
-    if (days.a < days.b) {
-      params.push(days.a, days.b);
-      parts.push(`SELECT tenant_id, bucket, n FROM rollup_durations_day WHERE ${inScope} AND day >= $${params.length - 1} AND day < $${params.length}`);
-    }
-    const hourRanges = days.raw.map(([lo, hi]) => [lo / HOUR_MS, hi / HOUR_MS] as [number, number]);
-    if (hourRanges.length) parts.push(`SELECT tenant_id, bucket, n FROM rollup_durations_hour WHERE ${inScope} AND ${rangesSql('hour', hourRanges, params)}`);
+  if (days.a < days.b) {
+    params.push(days.a, days.b);
+    parts.push(`SELECT tenant_id, bucket, n FROM rollup_durations_day WHERE ${inScope} AND day >= $${params.length - 1} AND day < $${params.length}`);
   }
-  if (hours.raw.length) {
+  if (days.raw.length) {
     parts.push(`SELECT tenant_id, ${d.durationBucket('round(duration_ms)')} AS bucket, 1 AS n FROM workflow_runs
-      WHERE ${inScope} AND ${FINISHED_SQL} AND ${rangesSql('started_at_ms', hours.raw, params)}`);
+      WHERE ${inScope} AND ${FINISHED_SQL} AND ${rangesSql('started_at_ms', days.raw, params)}`);
   }
   const rows = await storage.query<{ tenant_id: string; bucket: number; n: number }>(
     `SELECT tenant_id, bucket, sum(n) AS n FROM (${parts.join('\nUNION ALL\n')}) u GROUP BY tenant_id, bucket`,

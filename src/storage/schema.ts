@@ -44,12 +44,6 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['finished', 'bigint'],
     ['duration_sum_ms', 'bigint'],
   ],
-  rollup_durations_hour: [
-    ['tenant_id', 'text'],
-    ['hour', 'bigint'],
-    ['bucket', 'bigint'],
-    ['n', 'bigint'],
-  ],
   rollup_durations_day: [
     ['tenant_id', 'text'],
     ['day', 'bigint'],
@@ -95,3 +89,12 @@ export function columnTypesOf(table: string, columns: readonly string[]): Column
     return c.endsWith('_ms') || c.endsWith('_micros') || c === 'count' ? 'bigint' : 'text';
   });
 }
+
+/** Rollup tables: key columns and additive value columns (readers sum values per key). */
+export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: readonly string[] }> = {
+  rollup_runs: { keys: ['tenant_id', 'slot'], values: ['runs', 'failed', 'finished', 'duration_sum_ms'] },
+  rollup_durations_day: { keys: ['tenant_id', 'day', 'bucket'], values: ['n'] },
+  rollup_metrics: { keys: ['tenant_id', 'slot'], values: ['samples', 'latency_sum', 'throughput_sum'] },
+  rollup_predictions: { keys: ['tenant_id', 'slot'], values: ['predictions', 'probability_sum'] },
+  tenant_services: { keys: ['tenant_id', 'service'], values: ['records'] },
+};

@@ -21,8 +21,10 @@ export interface Transaction extends Executor {
    */
   lockTenants(tenantIds: readonly string[]): Promise<void>;
   /**
-   * Adds rows to a rollup table: a missing key is inserted, an existing one gets the value
-   * columns added (ON CONFLICT DO UPDATE). Each key must appear once in `rows`.
+   * Adds rows to a rollup table. PostgreSQL upserts (a missing key is inserted, an existing one
+   * gets the values added); DuckDB appends delta rows that readers sum per key and the storage
+   * compacts later. Either way readers must aggregate rollups with sum() per key. Each key must
+   * appear once in `rows`.
    */
   addToRollup(table: TableName, keyColumns: readonly string[], valueColumns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void>;
 }
@@ -51,6 +53,12 @@ export interface Dialect {
    * e.g. `2026-03-01T12:00:00.000Z` (years 0000–9999), for CSV records built in SQL.
    */
   isoFromEpochMs(expr: string): string;
+  /**
+   * Text of a finite non-zero double with the digits ECMAScript's `String(n)` picks: the shortest
+   * that round-trip, a value on a rounding boundary included. Notation may differ per engine
+   * (`60000.0`, `1e-05`, `1.5e+16`); src/export/csv-sql.ts lays it out as JS does.
+   */
+  doubleText(expr: string): string;
 }
 
 /**
@@ -86,7 +94,6 @@ export type TableName =
   | 'metric_samples'
   | 'predictions'
   | 'rollup_runs'
-  | 'rollup_durations_hour'
   | 'rollup_durations_day'
   | 'rollup_metrics'
   | 'rollup_predictions'

@@ -7,6 +7,17 @@ import { generateKey, generateKeyId, hashKey } from './keys.ts';
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Key ids are generated as `key_` + base64url; anything else names no key. */
+const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * Text PostgreSQL cannot store as given (NUL) or would store changed (an unpaired surrogate has
+ * no UTF-8 form); refused on both engines alike, as ingest does for free text.
+ */
+function unstorableText(value: string): boolean {
+  return value.includes('\u0000') || /\p{Cs}/u.test(value);
+}
+
 export interface TenantRow {
   tenant_id: string;
   name: string;
@@ -89,6 +100,8 @@ export async function createTenant(ctx: ServiceContext, input: { id?: unknown; n
   const details: ErrorDetail[] = [];
   if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200) {
     details.push({ field: 'name', message: 'name is required: a non-empty string of at most 200 characters' });
+  } else if (unstorableText(input.name)) {
+    details.push({ field: 'name', message: 'name must be valid Unicode text without NUL characters' });
   }
   if (input.id !== undefined && (typeof input.id !== 'string' || !TENANT_ID_PATTERN.test(input.id))) {
     details.push({ field: 'id', message: 'id must match ^[A-Za-z0-9_-]{1,64}$' });
@@ -114,6 +127,9 @@ export async function createTenant(ctx: ServiceContext, input: { id?: unknown; n
 
 export async function listTenants(ctx: ServiceContext, page: { limit: number; after?: string }): Promise<TenantRow[]> {
   requireAdmin(ctx.actor);
+  if (page.after !== undefined && unstorableText(page.after)) {
+    throw new ValidationError('Invalid after', [{ field: 'after', message: 'after must be valid Unicode text without NUL characters' }]);
+  }
   const id = ctx.storage.dialect.binaryText('tenant_id');
   return ctx.storage.query<TenantRow>(`SELECT * FROM tenants WHERE ${id} > $1 ORDER BY ${id} LIMIT $2`, [
     page.after ?? '',
@@ -123,8 +139,14 @@ export async function listTenants(ctx: ServiceContext, page: { limit: number; af
 
 export async function createTenantKey(ctx: ServiceContext, tenantId: string, input: { name?: unknown }) {
   requireAdmin(ctx.actor);
-  if (input.name !== undefined && input.name !== null && (typeof input.name !== 'string' || input.name.length > 200)) {
-    throw new ValidationError('Invalid key', [{ field: 'name', message: 'name must be a string of at most 200 characters' }]);
+  if (
+    input.name !== undefined &&
+    input.name !== null &&
+    (typeof input.name !== 'string' || input.name.length > 200 || unstorableText(input.name))
+  ) {
+    throw new ValidationError('Invalid key', [
+      { field: 'name', message: 'name must be a string of at most 200 characters, valid Unicode without NUL characters' },
+    ]);
   }
   await getTenantRow(ctx.storage, tenantId);
   const key = generateKey('atom_tk');
@@ -145,6 +167,8 @@ export async function createTenantKey(ctx: ServiceContext, tenantId: string, inp
 
 export async function revokeKey(ctx: ServiceContext, keyId: string) {
   requireAdmin(ctx.actor);
+  // Checked before any query: such an id cannot exist, and PostgreSQL would refuse a NUL in it.
+  if (!KEY_ID_PATTERN.test(keyId)) throw new NotFoundError('key_not_found', 'No key with that id');
   const revokedAt = Date.now();
   const rows = await ctx.storage.transaction((tx) =>
     tx.query<{ tenant_id: string; key_hash: string }>(

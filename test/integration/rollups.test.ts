@@ -12,13 +12,13 @@ import { validateBatch } from '../../src/ingest/validate.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { createTestDatabase, describeEachEngine, openTestStorage, type TestDatabase } from '../helpers/engines.ts';
 
-const ROLLUPS: [string, string][] = [
-  ['rollup_runs', 'tenant_id, slot'],
-  ['rollup_durations_hour', 'tenant_id, hour, bucket'],
-  ['rollup_durations_day', 'tenant_id, day, bucket'],
-  ['rollup_metrics', 'tenant_id, slot'],
-  ['rollup_predictions', 'tenant_id, slot'],
-  ['tenant_services', 'tenant_id, service'],
+/** Rollup tables, their keys and value columns; readers sum per key (DuckDB stores deltas). */
+const ROLLUPS: [string, string, string[]][] = [
+  ['rollup_runs', 'tenant_id, slot', ['runs', 'failed', 'finished', 'duration_sum_ms']],
+  ['rollup_durations_day', 'tenant_id, day, bucket', ['n']],
+  ['rollup_metrics', 'tenant_id, slot', ['samples', 'latency_sum', 'throughput_sum']],
+  ['rollup_predictions', 'tenant_id, slot', ['predictions', 'probability_sum']],
+  ['tenant_services', 'tenant_id, service', ['records']],
 ];
 
 const FLOAT_COLUMNS = new Set(['latency_sum', 'throughput_sum', 'probability_sum']);
@@ -56,8 +56,11 @@ async function store(storage: Storage, kind: IngestKindName, records: unknown[])
 
 async function snapshot(storage: Storage): Promise<Record<string, Record<string, unknown>[]>> {
   const out: Record<string, Record<string, unknown>[]> = {};
-  for (const [table, order] of ROLLUPS) {
-    const rows = await storage.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${order}`);
+  for (const [table, keys, values] of ROLLUPS) {
+    const sums = values.map((v) => `sum(${v}) AS ${v}`).join(', ');
+    const rows = await storage.query<Record<string, unknown>>(
+      `SELECT ${keys}, ${sums} FROM ${table} GROUP BY ${keys} ORDER BY ${storage.dialect.binaryText('tenant_id')}, ${keys.split(', ').slice(1).join(', ')}`,
+    );
     // Cells whose contributions cancelled out are equivalent to absent cells.
     out[table] = rows.filter((r) => Number(r.runs ?? r.samples ?? r.predictions ?? r.n ?? r.records) !== 0);
   }

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, UnavailableError, type ErrorDetail } from '../../domain/errors.ts';
 
 /** The one place domain errors become HTTP (STYLE.md: errors). */
@@ -104,6 +105,39 @@ function fromFastifyError(err: FastifyError): { status: number; code: string; me
     return { status: err.statusCode, code: 'bad_request', message: 'The request could not be processed', details: [] };
   }
   return null;
+}
+
+/**
+ * Fastify's `frameworkErrors` option: a path with broken percent-encoding (`/reports/%zz`) is
+ * answered before routing, so neither hooks nor the error handler see it; same shape here.
+ */
+export function answerFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const badUrl = err.code === 'FST_ERR_BAD_URL';
+  reply
+    .status(badUrl ? 400 : 500)
+    .send(badUrl ? errorBody('invalid_url', 'The URL path is not validly percent-encoded') : errorBody('internal_error', 'Internal error'));
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: requests Node's HTTP parser refuses (an invalid request
+ * line, oversized headers, a body that never arrives) get the contract's error shape, then the
+ * connection is closed as Node does by default.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large']
+        : [400, 'Bad Request', 'bad_request', 'The request is not valid HTTP'];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 /**

@@ -30,21 +30,25 @@ export async function exportRoutes(app: FastifyInstance, deps: AppDeps) {
       const { type } = req.params as { type: string };
       const ctx = serviceContext(deps, req);
       const q = await readReportQuery(ctx, req);
-      const exp = await openCsvExport({ storage: deps.storage, config: deps.config }, type, q, req.query as Record<string, string | undefined>);
+      // Reads run in the caller's tenant scope, enforced by the engine (as for reports).
+      const env = { storage: deps.storage.scoped(q.tenantIds), config: deps.config };
+      // Resolves once data flows: a failure to start is still an ordinary JSON error answer.
+      const exp = await openCsvExport(env, type, q, req.query as Record<string, string | undefined>);
       deps.metrics.recordExport(type, 'csv');
+      reply.hijack();
       reply.raw.writeHead(200, {
         'content-type': CSV_CONTENT_TYPE,
         'content-disposition': `attachment; filename=${exp.filename}`,
         'cache-control': 'no-store',
-        'x-request-id': String(req.id),
       });
-      reply.hijack();
       try {
-        // A database error mid-stream destroys the socket: the client sees an aborted
-        // download, never a silently short file. A client that goes away stops the cursor.
         await pipeline(exp.stream, reply.raw);
       } catch (err) {
-        req.log.warn({ err, type }, 'csv export aborted');
+        // pipeline() has destroyed both ends. A database error mid-stream thus kills the socket
+        // before the final chunk, so the client sees an aborted download, never a silently short
+        // file; a client that went away has stopped the query and released its connection.
+        if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') req.log.info({ type }, 'csv export stopped: the client went away');
+        else req.log.error({ err, type }, 'csv export aborted mid-stream');
         reply.raw.destroy();
       }
     },
@@ -81,7 +85,7 @@ export async function exportRoutes(app: FastifyInstance, deps: AppDeps) {
       const tenantIds = await resolveTenantScope(ctx, body.tenant_id);
       const period = parsePeriod({ from: body.from, to: body.to, tz: body.tz }, Date.now());
       const q = { ...period, tenantIds };
-      const exp = await openCsvExport({ storage: deps.storage, config: deps.config }, type, q, body);
+      const exp = await openCsvExport({ storage: deps.storage.scoped(tenantIds), config: deps.config }, type, q, body);
       const result = await deps.auditStore.put({
         type,
         tenantId: tenantIds?.length === 1 ? tenantIds[0]! : null,

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../domain/errors.ts';
 import { parsePeriod } from '../../reports/period.ts';
 import type { ReportQuery } from '../../reports/common.ts';
 import { resolveTenantScope } from '../../tenancy/tenant-service.ts';
@@ -25,6 +26,13 @@ export async function readReportQuery(ctx: ServiceContext, req: FastifyRequest, 
   const tenantId = pathTenant ?? q.tenant_id;
   // Scope first: naming another tenant is a 404 whatever else is wrong with the request.
   const tenantIds = await resolveTenantScope(ctx, tenantId);
+  if (pathTenant !== undefined && q.tenant_id !== undefined && q.tenant_id !== pathTenant) {
+    // A query tenant_id naming another tenant is a 404 too (contract: path, query or body).
+    await resolveTenantScope(ctx, q.tenant_id);
+    throw new ValidationError('tenant_id in the query must be the tenant of the path', [
+      { field: 'tenant_id', message: 'must equal the tenant_id of the path (or be left out)' },
+    ]);
+  }
   const period = parsePeriod({ from: q.from, to: q.to, tz: q.tz }, Date.now());
   return { ...period, tenantIds };
 }

@@ -5,7 +5,8 @@ import { UnavailableError } from '../../domain/errors.ts';
 import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
 import { columnTypesOf, type ColumnType } from '../schema.ts';
-import type { Dialect, Row, SqlValue, Storage, TableName, Transaction } from '../types.ts';
+import type { CsvRecordQuery, Dialect, Row, SqlValue, Storage, TableName, Transaction } from '../types.ts';
+import { streamPostgresCsvRecords } from './csv-records.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -25,10 +26,40 @@ export const postgresDialect: Dialect = {
   binaryText: (expr) => `${expr} COLLATE "C"`,
   // Integer arithmetic on an interval: exact, unlike to_timestamp(ms / 1000.0) through a double.
   isoFromEpochMs: (expr) => `to_char(TIMESTAMP '1970-01-01' + ${expr} * INTERVAL '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  doubleText: postgresDoubleText,
   durationBucket: (expr) =>
     durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `(ln(${e}) / ln(2.0))`),
   argMax: (expr, orderBy) => `(array_agg(${expr} ORDER BY ${orderBy} DESC))[1]`,
 };
+
+/**
+ * PostgreSQL's float8 text (extra_float_digits 1) is the shortest round-trip form *inside* the
+ * rounding interval. ECMAScript also accepts a shorter number lying exactly on the interval's
+ * boundary when the significand is even (parsing rounds half to even), which only happens for
+ * integers from 2^53 up: there, 1e16 ≤ |x| < 2^63, the boundaries are computed exactly in BIGINT
+ * and a shorter one is preferred, written as `d.ddde+N`. Beyond 2^63 (9.2e18) PostgreSQL's digits
+ * are kept: such a boundary value may then print with more digits than JS would (same number).
+ */
+function postgresDoubleText(expr: string): string {
+  const abs = `abs(${expr})`;
+  const n = `CAST(${abs} AS BIGINT)`;
+  const pow2 = (p: number) => `CAST(${(2n ** BigInt(p)).toString()} AS DOUBLE PRECISION)`;
+  const halfUlp = `CASE ${Array.from({ length: 9 }, (_, i) => `WHEN ${abs} < ${pow2(54 + i)} THEN ${2 ** i}`).join(' ')} ELSE 512 END`;
+  const even = `((${n} / (2 * ${halfUlp})) % 2 = 0)`;
+  const pgText = `CAST(${abs} AS VARCHAR)`;
+  const pgDigits = `length(replace(split_part(${pgText}, 'e', 1), '.', ''))`;
+  const sig = (b: string) => `rtrim(CAST(${b} AS VARCHAR), '0')`;
+  const lower = `(${n} - ${halfUlp})`;
+  const upper = `(${n} + ${halfUlp})`;
+  const sci = (b: string) => `${sig(b)} || 'e+' || CAST(length(CAST(${b} AS VARCHAR)) - 1 AS VARCHAR)`;
+  // The shorter boundary wins; `d.ddd` needs the point after the first digit.
+  const asSci = (b: string) => `substr(${sci(b)}, 1, 1) || '.' || substr(${sci(b)}, 2)`;
+  const boundary = `CASE WHEN length(${sig(lower)}) <= length(${sig(upper)}) THEN ${asSci(lower)} ELSE ${asSci(upper)} END`;
+  const shortestBoundary = `LEAST(length(${sig(lower)}), length(${sig(upper)}))`;
+  return `CASE WHEN ${abs} >= CAST(1e16 AS DOUBLE PRECISION) AND ${abs} < ${pow2(63)} AND ${even} AND ${shortestBoundary} < ${pgDigits}
+    THEN CASE WHEN ${expr} < 0 THEN '-' ELSE '' END || ${boundary}
+    ELSE CAST(${expr} AS VARCHAR) END`;
+}
 
 const PG_ARRAY_TYPE: Record<ColumnType, string> = { text: 'text[]', bigint: 'bigint[]', double: 'float8[]' };
 
@@ -203,7 +234,22 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
       },
       stream: <T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number) =>
         streamRows<T>(sql, params ?? [], chunkRows ?? 2000, (client) => beginScoped(client, tenantIds)),
+      streamCsvRecords: (q: CsvRecordQuery) => csvRecords(q, (client) => beginScoped(client, tenantIds)),
     };
+  }
+
+  function csvRecords(q: CsvRecordQuery, begin: (client: pg.PoolClient) => Promise<void>): AsyncIterable<Uint8Array> {
+    return streamPostgresCsvRecords(
+      {
+        connect,
+        begin,
+        async cancel(pid) {
+          await run(pool, 'SELECT pg_cancel_backend($1)', [pid]);
+        },
+        mapError: mapPgError,
+      },
+      q,
+    );
   }
 
   async function* streamRows<T extends object>(
@@ -264,6 +310,10 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     },
     stream: <T extends object = Row>(sql: string, params?: readonly SqlValue[], chunkRows?: number) =>
       streamRows<T>(sql, params ?? [], chunkRows ?? 2000, async (client) => {
+        await run(client, 'BEGIN READ ONLY');
+      }),
+    streamCsvRecords: (q) =>
+      csvRecords(q, async (client) => {
         await run(client, 'BEGIN READ ONLY');
       }),
     scoped: (tenantIds) => scopedStorage(tenantIds),

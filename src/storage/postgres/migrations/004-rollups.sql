@@ -13,15 +13,7 @@ CREATE TABLE rollup_runs (
   PRIMARY KEY (tenant_id, slot)
 );
 
--- Duration sketch (src/reports/metrics/duration-sketch.ts) of finished runs, per hour and per day.
-CREATE TABLE rollup_durations_hour (
-  tenant_id TEXT NOT NULL,
-  hour BIGINT NOT NULL,
-  bucket BIGINT NOT NULL,
-  n BIGINT NOT NULL,
-  PRIMARY KEY (tenant_id, hour, bucket)
-);
-
+-- Duration sketch (src/reports/metrics/duration-sketch.ts) of finished runs, per UTC day.
 CREATE TABLE rollup_durations_day (
   tenant_id TEXT NOT NULL,
   day BIGINT NOT NULL,
@@ -59,7 +51,7 @@ CREATE TABLE tenant_services (
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atom_app') THEN
-    EXECUTE 'GRANT SELECT ON rollup_runs, rollup_durations_hour, rollup_durations_day, rollup_metrics, rollup_predictions, tenant_services TO atom_app';
+    EXECUTE 'GRANT SELECT ON rollup_runs, rollup_durations_day, rollup_metrics, rollup_predictions, tenant_services TO atom_app';
   END IF;
 EXCEPTION WHEN insufficient_privilege THEN
   RAISE NOTICE 'cannot grant atom_app on rollups';
@@ -67,13 +59,11 @@ END
 $$;
 
 ALTER TABLE rollup_runs ENABLE ROW LEVEL SECURITY;
-ALTER TABLE rollup_durations_hour ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollup_durations_day ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollup_metrics ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollup_predictions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenant_services ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_scope ON rollup_runs TO atom_app USING (atom_tenant_in_scope(tenant_id));
-CREATE POLICY tenant_scope ON rollup_durations_hour TO atom_app USING (atom_tenant_in_scope(tenant_id));
 CREATE POLICY tenant_scope ON rollup_durations_day TO atom_app USING (atom_tenant_in_scope(tenant_id));
 CREATE POLICY tenant_scope ON rollup_metrics TO atom_app USING (atom_tenant_in_scope(tenant_id));
 CREATE POLICY tenant_scope ON rollup_predictions TO atom_app USING (atom_tenant_in_scope(tenant_id));
