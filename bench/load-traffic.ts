@@ -4,6 +4,10 @@
  * for the all-tenant overview), and builds the request. No deliberate bad requests: every
  * request here should be answered 2xx.
  *
+ * Ingest goes 95% to the first tenant (a busy writer), 5% to the second (mostly read).
+ * Report requests: half `Cache-Control: no-cache` with varied parameters (tz, group_by,
+ * granularity, threshold), half cacheable with a dashboard's fixed parameters (UTC, defaults),
+ * so the cache is exercised: every acknowledged ingest invalidates the tenant's entries.
  * Ingest writes into a bounded key space per tenant (RUN_SLOTS run ids, METRIC_SLOTS
  * (service, ts) pairs), so after the first pass every record is an upsert of an existing one
  * (inserted → updated → unchanged in turn) and the data volume stays flat however long the
@@ -21,6 +25,7 @@ export const METRIC_SLOTS = METRIC_SERVICES * METRIC_STEPS;
 export const METRIC_BATCH = 48;
 const FIVE_MIN_MS = 300_000;
 const DAY_MS = 86_400_000;
+const INGEST_SKEW = 0.95;
 
 export type RouteKind = 'ingest' | 'report' | 'export';
 
@@ -85,8 +90,19 @@ export class TrafficState {
     this.exportMetricsTo = iso(ctx.anchorMs + 3_600_000);
   }
 
+  /** Reads and exports: both tenants alike. */
   pickTenant(rng: () => number): TenantPrincipal {
     return this.ctx.tenants[Math.floor(rng() * this.ctx.tenants.length)]!;
+  }
+
+  /**
+   * Ingest: the first tenant is the busy writer (95%), the second mostly reads. Every
+   * acknowledged ingest invalidates that tenant's cached reports, so an even split would leave
+   * the cached half of the report mix (almost) never hitting; this way both paths are measured.
+   */
+  pickIngestTenant(rng: () => number): TenantPrincipal {
+    const ts = this.ctx.tenants;
+    return rng() < INGEST_SKEW || ts.length === 1 ? ts[0]! : ts[1 + Math.floor(rng() * (ts.length - 1))]!;
   }
 
   /** The next NDJSON batch of workflow runs of a tenant: slots cycle, so most are upserts. */
@@ -179,10 +195,10 @@ function reportRoute(name: string, path: string, weight: number, extra: (rng: ()
     build(t, rng) {
       const tenant = t.pickTenant(rng);
       const { headers, cacheable } = cacheHeaders(rng);
-      const tz = TZS[Math.floor(rng() * TZS.length)];
+      const params = cacheable ? { from: t.fromDate, to: t.toDate } : { from: t.fromDate, to: t.toDate, tz: TZS[Math.floor(rng() * TZS.length)], ...extra(rng) };
       return {
         method: 'GET',
-        path: `${path}${qs({ from: t.fromDate, to: t.toDate, tz, ...extra(rng) })}`,
+        path: `${path}${qs(params)}`,
         key: tenant.key,
         headers,
         keepBody: true,
@@ -202,7 +218,7 @@ export const ROUTES: RouteSpec[] = [
     kind: 'ingest',
     weight: 12,
     build(t, rng) {
-      const tenant = t.pickTenant(rng);
+      const tenant = t.pickIngestTenant(rng);
       return {
         method: 'POST',
         path: '/ingest/workflow_runs',
@@ -223,7 +239,7 @@ export const ROUTES: RouteSpec[] = [
     kind: 'ingest',
     weight: 8,
     build(t, rng) {
-      const tenant = t.pickTenant(rng);
+      const tenant = t.pickIngestTenant(rng);
       return {
         method: 'POST',
         path: '/ingest/metrics',
@@ -248,7 +264,7 @@ export const ROUTES: RouteSpec[] = [
       const { headers, cacheable } = cacheHeaders(rng);
       return {
         method: 'GET',
-        path: `/reports/overview${qs({ from: t.fromDate, to: t.toDate, tz: TZS[Math.floor(rng() * TZS.length)] })}`,
+        path: `/reports/overview${qs(cacheable ? { from: t.fromDate, to: t.toDate } : { from: t.fromDate, to: t.toDate, tz: TZS[Math.floor(rng() * TZS.length)] })}`,
         key: t.ctx.adminKey,
         headers,
         keepBody: true,
@@ -269,11 +285,13 @@ export const ROUTES: RouteSpec[] = [
     build(t, rng) {
       const tenant = t.pickTenant(rng);
       const { headers, cacheable } = cacheHeaders(rng);
-      const hourly = rng() < 0.5;
+      const hourly = !cacheable && rng() < 0.5;
       const tz = TZS[Math.floor(rng() * TZS.length)];
-      const params = hourly
-        ? { from: t.weekFromDate, to: t.toDate, tz, granularity: 'hour' }
-        : { from: t.fromDate, to: t.toDate, tz, granularity: rng() < 0.5 ? 'day' : 'week' };
+      const params = cacheable
+        ? { from: t.fromDate, to: t.toDate } // a dashboard's view: daily, UTC
+        : hourly
+          ? { from: t.weekFromDate, to: t.toDate, tz, granularity: 'hour' }
+          : { from: t.fromDate, to: t.toDate, tz, granularity: rng() < 0.5 ? 'day' : 'week' };
       return {
         method: 'GET',
         path: `/reports/trends/${encodeURIComponent(tenant.id)}${qs(params)}`,

@@ -94,7 +94,7 @@ export interface RouteResult {
   p99_ms: number | null;
   max_ms: number | null;
   /** Reports: X-Cache hits and misses (requests sent without `no-cache` and with it). */
-  cache?: { cacheable_requests: number; hits: number; misses: number };
+  cache?: { cacheable_requests: number; hits: number; misses: number; hit_p50_ms: number | null; miss_p50_ms: number | null };
   /** Ingest: records acknowledged by outcome. */
   ingest?: { records: number; inserted: number; updated: number; unchanged: number };
   bytes: number;
@@ -261,6 +261,8 @@ interface RouteStats {
   cacheable: number;
   hits: number;
   misses: number;
+  hitMs: number[];
+  missMs: number[];
   ingest: { records: number; inserted: number; updated: number; unchanged: number };
 }
 
@@ -291,9 +293,13 @@ function checkAnswer(req: BuiltRequest, res: LoadResponse, route: RouteStats, te
     return null;
   }
   const xc = res.headers['x-cache'];
-  if (xc === 'hit') route.hits++;
-  else if (xc === 'miss') route.misses++;
-  else return `X-Cache header ${String(xc)}`;
+  if (xc === 'hit') {
+    route.hits++;
+    route.hitMs.push(res.ms);
+  } else if (xc === 'miss') {
+    route.misses++;
+    route.missMs.push(res.ms);
+  } else return `X-Cache header ${String(xc)}`;
   if (!req.cacheable && xc === 'hit') return 'X-Cache: hit on a Cache-Control: no-cache request';
   // Tenancy under load: a tenant key sees only its own rows; the admin sees both tenants.
   if (req.principal === 'admin') {
@@ -371,7 +377,7 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
     const stats = new Map<string, RouteStats>(
       ROUTES.map((spec) => [
         spec.name,
-        { spec, latencies: [], errors: 0, bytes: 0, statuses: new Map(), cacheable: 0, hits: 0, misses: 0, ingest: { records: 0, inserted: 0, updated: 0, unchanged: 0 } },
+        { spec, latencies: [], errors: 0, bytes: 0, statuses: new Map(), cacheable: 0, hits: 0, misses: 0, hitMs: [], missMs: [], ingest: { records: 0, inserted: 0, updated: 0, unchanged: 0 } },
       ]),
     );
     const errorsByCause = new Map<string, number>();
@@ -454,7 +460,7 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
       p50_ms: round(percentile(r.latencies, 0.5)),
       p99_ms: round(percentile(r.latencies, 0.99)),
       max_ms: round(r.latencies.length ? Math.max(...r.latencies) : null),
-      ...(r.spec.kind === 'report' ? { cache: { cacheable_requests: r.cacheable, hits: r.hits, misses: r.misses } } : {}),
+      ...(r.spec.kind === 'report' ? { cache: { cacheable_requests: r.cacheable, hits: r.hits, misses: r.misses, hit_p50_ms: round(percentile(r.hitMs, 0.5)), miss_p50_ms: round(percentile(r.missMs, 0.5)) } } : {}),
       ...(r.spec.kind === 'ingest' ? { ingest: r.ingest } : {}),
       bytes: r.bytes,
       statuses: Object.fromEntries(r.statuses),
@@ -576,7 +582,7 @@ export function formatTable(r: LoadResult): string {
   lines.push('-'.repeat(110));
   for (const x of r.routes) {
     const notes = x.cache
-      ? `cache ${x.cache.hits} hit / ${x.cache.misses} miss (${x.cache.cacheable_requests} cacheable)`
+      ? `X-Cache ${x.cache.hits} hit (p50 ${fmt(x.cache.hit_p50_ms)} ms) / ${x.cache.misses} miss (p50 ${fmt(x.cache.miss_p50_ms)} ms); ${x.cache.cacheable_requests} sent cacheable`
       : x.ingest
         ? `${x.ingest.records.toLocaleString('en-US')} records: ${x.ingest.inserted} ins / ${x.ingest.updated} upd / ${x.ingest.unchanged} unch`
         : `${(x.bytes / 1024 / Math.max(1, x.requests)).toFixed(1)} KiB/answer`;

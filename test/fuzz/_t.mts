@@ -1,21 +1,27 @@
 import { startTestApp } from '../helpers/app.ts';
 import { createDataSnapshot } from './data-snapshot.ts';
-for (const engine of ['duckdb', 'postgres'] as const) {
-  const app = await startTestApp(engine);
-  const t = await app.createTenant('AAA');
-  const snap = await createDataSnapshot(app.server.storage);
-  let t0 = performance.now();
-  for (let i = 0; i < 20; i++) await snap.take();
-  console.log(engine, 'snapshot ms', (performance.now() - t0) / 20);
-  t0 = performance.now();
-  for (let i = 0; i < 50; i++) await app.request('PUT', '/tenants/AAA/prices', { body: { workflow_run: 1e308 } });
-  console.log(engine, 'rejected put ms', (performance.now() - t0) / 50);
-  t0 = performance.now();
-  for (let i = 0; i < 50; i++) await app.request('GET', '/reports/overview?tz=Europe/Berlin&from=2026-01-01&to=2026-03-01&x=' + i, { key: t.key });
-  console.log(engine, 'overview ms', (performance.now() - t0) / 50);
-  t0 = performance.now();
-  for (let i = 0; i < 20; i++) await app.request('POST', '/ingest/workflow_runs', { key: t.key, body: [{ id: 'r' + i, workflow_id: 'w', service: 's', status: 'running', started_at: '2026-03-01T00:00:00Z' }] });
-  console.log(engine, 'ingest ms', (performance.now() - t0) / 20);
-  console.log((await snap.take()));
-  await app.close();
+const app = await startTestApp('duckdb');
+const t = await app.createTenant('AAA');
+for (let i = 0; i < 20; i++) await app.request('POST', '/ingest/workflow_runs', { key: t.key, body: [{ id: 'r' + i, workflow_id: 'w', service: 's', status: 'running', started_at: '2026-03-01T00:00:00Z' }] });
+const st = app.server.storage;
+const orig = st.query.bind(st);
+let captured = '';
+(st as any).query = (sql: string, p?: any) => { captured = sql; return orig(sql, p); };
+const snap = await createDataSnapshot(st);
+await snap.take();
+(st as any).query = orig;
+let t0 = performance.now();
+for (let i = 0; i < 30; i++) await snap.take();
+console.log('take', (performance.now() - t0) / 30);
+t0 = performance.now();
+for (let i = 0; i < 30; i++) await st.query(captured);
+console.log('query', (performance.now() - t0) / 30);
+t0 = performance.now();
+for (let i = 0; i < 30; i++) await st.query('SELECT 1 AS x');
+console.log('select1', (performance.now() - t0) / 30);
+for (const p of captured.split('\nUNION ALL\n')) {
+  const t1 = performance.now();
+  for (let i = 0; i < 10; i++) await st.query(p);
+  console.log(((performance.now() - t1) / 10).toFixed(2), p.slice(0, 60));
 }
+await app.close();

@@ -1,15 +1,14 @@
 /**
  * A cheap fingerprint of everything stored: per table (every base table of the schema) and
- * tenant, the row count and an MD5 of all its rows (every column as text, rows sorted), in one
- * query; plus the files in the audit export directory. Rollup tables are compared by content
- * (values summed per key), since an engine may keep them as delta rows and compact them at will. Equal fingerprints mean no row was added, removed or changed, and a diff
- * names the tenants whose data changed.
+ * tenant, the row count and a digest of all its rows, in one query; plus the files in the audit
+ * export directory. Equal fingerprints mean no row was added, removed or changed; a diff names
+ * the tenants whose data changed. Rows are compared as stored: DuckDB keeps rollups as delta rows
+ * that it compacts only after 200,000 of them, far more than a test writes.
  */
 import { readdirSync } from 'node:fs';
-import { ROLLUP_TABLES } from '../../src/storage/schema.ts';
 import type { Storage } from '../../src/storage/types.ts';
 
-/** `table/tenant_id` (or `table/-` for tables without tenants, `files/-` for audit files) → `count md5`. */
+/** `table/tenant_id` (or `table/-` for tables without tenants, `audit files/-`) → `count digest`. */
 export type Fingerprint = Map<string, string>;
 
 export interface DataSnapshot {
@@ -44,16 +43,16 @@ export async function createDataSnapshot(storage: Storage, exportDir?: string): 
   }
   if (!byTable.has('tenants') || !byTable.has('workflow_runs')) throw new Error('the schema tables were not found in information_schema');
   const parts = [...byTable.keys()].sort().map((table) => {
-    const rollup = ROLLUP_TABLES[table];
-    const columns = rollup ? [...rollup.keys, ...rollup.values] : byTable.get(table)!;
-    const source = rollup
-      ? `(SELECT ${rollup.keys.join(', ')}, ${rollup.values.map((v) => `sum(${v}) AS ${v}`).join(', ')} FROM ${table} GROUP BY ${rollup.keys.join(', ')}) g`
-      : table;
+    const columns = byTable.get(table)!;
     const row = columns.map((c) => `coalesce(CAST("${c}" AS VARCHAR), '<null>')`).join(` || '|' || `);
-    const digest = `count(*) AS n, md5(coalesce(string_agg(r, chr(10) ORDER BY r), '')) AS h`;
+    // DuckDB hashes the row struct (cheap); PostgreSQL takes the MD5 of the sorted row texts.
+    const digest =
+      storage.engine === 'duckdb'
+        ? `count(*) AS n, CAST(coalesce(sum(hash(${table})), 0) AS VARCHAR) AS h FROM ${table}`
+        : `count(*) AS n, md5(coalesce(string_agg(r, chr(10) ORDER BY r), '')) AS h FROM (SELECT ${row} AS r, * FROM ${table}) s`;
     return columns.includes('tenant_id')
-      ? `SELECT '${table}' AS t, CAST(tenant_id AS VARCHAR) AS k, ${digest} FROM (SELECT tenant_id, ${row} AS r FROM ${source}) s GROUP BY tenant_id`
-      : `SELECT '${table}' AS t, '-' AS k, ${digest} FROM (SELECT ${row} AS r FROM ${source}) s`;
+      ? `SELECT '${table}' AS t, CAST(tenant_id AS VARCHAR) AS k, ${digest} GROUP BY tenant_id`
+      : `SELECT '${table}' AS t, '-' AS k, ${digest}`;
   });
   const sql = parts.join('\nUNION ALL\n');
   return {

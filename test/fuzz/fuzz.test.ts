@@ -57,6 +57,7 @@ await describeEachEngine('fuzzing every endpoint', (engine) => {
   let world: FuzzWorld;
   let operations: { method: string; path: string }[];
   let baseline: Fingerprint | null = null;
+  const spent = { requests: 0, snapshots: 0, checks: 0 };
   const stored = new StoredText();
   const started = performance.now();
   const aId = `fuzz-tenant-a-${engine}`;
@@ -121,7 +122,12 @@ await describeEachEngine('fuzzing every endpoint', (engine) => {
 
   after(async () => {
     const seconds = (performance.now() - started) / 1000;
-    if (client) process.stdout.write(`# fuzz [${engine}]: ${client.count} requests in ${seconds.toFixed(1)} s (seed ${SEED})\n`);
+    const s = (ms: number) => (ms / 1000).toFixed(1);
+    if (client) {
+      process.stdout.write(
+        `# fuzz [${engine}]: ${client.count} requests in ${seconds.toFixed(1)} s (requests ${s(spent.requests)} s, data snapshots ${s(spent.snapshots)} s, checks ${s(spent.checks)} s; seed ${SEED})\n`,
+      );
+    }
     client?.close();
     await app?.close();
     if (exportDir) await rm(exportDir, { recursive: true, force: true });
@@ -160,9 +166,14 @@ await describeEachEngine('fuzzing every endpoint', (engine) => {
    * may change anything; an accepted audit export adds its files).
    */
   async function runBatch(reqs: FuzzRequest[]): Promise<RawResponse[]> {
+    let t0 = performance.now();
     const beforeFp = baseline ?? (await snapshot.take());
     baseline = null;
+    let t1 = performance.now();
+    spent.snapshots += t1 - t0;
     const results = await Promise.all(reqs.map((r) => client.send(r)));
+    t0 = performance.now();
+    spent.requests += t0 - t1;
     let adminWrote = false;
     const mayChange = new Set<string | null>();
     reqs.forEach((r, i) => {
@@ -185,7 +196,10 @@ await describeEachEngine('fuzzing every endpoint', (engine) => {
       else mayChange.add(actor);
       if (r.op === 'POST /export/audit') mayChange.add('audit files');
     });
+    t1 = performance.now();
+    spent.checks += t1 - t0;
     const afterFp = await snapshot.take();
+    spent.snapshots += performance.now() - t1;
     if (!adminWrote) {
       const forbidden = changedEntries(beforeFp, afterFp).filter((k) => {
         const tenant = tenantOfEntry(k) ?? k.slice(0, k.indexOf('/'));

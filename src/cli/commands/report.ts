@@ -1,22 +1,15 @@
 import { csvLine, flattenRow } from '../../export/csv.ts';
-import { parsePeriod } from '../../reports/period.ts';
 import { findReport, REPORTS } from '../../reports/registry.ts';
-import { resolveTenantScope } from '../../tenancy/tenant-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
 import { withAdminContext } from '../context.ts';
+import { readReportOptions, REPORT_OPTIONS } from '../report-options.ts';
 
 export const reportCommand: CommandSpec = {
   name: 'report',
   summary: 'compute a report from the database and print it',
   usage: `atom-analytics report <${REPORTS.map((r) => r.name).join('|')}> [--from 2026-03-01 --to 2026-04-01 --tz UTC --tenant acme] [--format table|json|csv]`,
   options: {
-    from: { type: 'string', description: 'inclusive start (ISO 8601 with offset, or YYYY-MM-DD in --tz)' },
-    to: { type: 'string', description: 'exclusive end' },
-    tz: { type: 'string', description: 'IANA time zone', default: 'UTC' },
-    tenant: { type: 'string', description: 'narrow to one tenant (required for trends and tenant)' },
-    'group-by': { type: 'string', description: 'mttr: service or severity' },
-    granularity: { type: 'string', description: 'trends: hour, day or week' },
-    threshold: { type: 'string', description: 'predictions: decision threshold' },
+    ...REPORT_OPTIONS,
     format: { type: 'string', description: 'table, json or csv', default: 'table' },
   },
   async run({ values, positionals }) {
@@ -28,14 +21,8 @@ export const reportCommand: CommandSpec = {
     const tenant = optionalString(values, 'tenant');
     if (report.tenantInPath && !tenant) throw new UsageError(`report ${report.name} needs --tenant`);
     const body = await withAdminContext(async (ctx, config) => {
-      const tenantIds = await resolveTenantScope(ctx, tenant);
-      const period = parsePeriod({ from: optionalString(values, 'from'), to: optionalString(values, 'to'), tz: optionalString(values, 'tz') }, Date.now());
-      const params = {
-        group_by: optionalString(values, 'group-by'),
-        granularity: optionalString(values, 'granularity'),
-        threshold: optionalString(values, 'threshold'),
-      };
-      return report.run({ storage: ctx.storage, config }, { ...period, tenantIds }, params);
+      const { q, params } = await readReportOptions(ctx, values);
+      return report.run({ storage: ctx.storage.scoped(q.tenantIds), config }, q, params);
     });
     if (format === 'json' || !report.csv) {
       process.stdout.write(JSON.stringify(body, null, 2) + '\n');

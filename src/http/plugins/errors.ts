@@ -108,14 +108,19 @@ function fromFastifyError(err: FastifyError): { status: number; code: string; me
 }
 
 /**
- * Fastify's `frameworkErrors` option: a path with broken percent-encoding (`/reports/%zz`) is
- * answered before routing, so neither hooks nor the error handler see it; same shape here.
+ * Fastify's `frameworkErrors` option: errors the router raises before routing, which neither
+ * hooks nor the error handler see. A path with broken percent-encoding (`/reports/%zz`) is a 400;
+ * a path parameter over the router's length limit matches no route, so it is the plain 404.
  */
-export function answerFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const badUrl = err.code === 'FST_ERR_BAD_URL';
-  reply
-    .status(badUrl ? 400 : 500)
-    .send(badUrl ? errorBody('invalid_url', 'The URL path is not validly percent-encoded') : errorBody('internal_error', 'Internal error'));
+export function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_BAD_URL') {
+    reply.status(400).send(errorBody('invalid_url', 'The URL path is not validly percent-encoded'));
+  } else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    reply.status(404).send(errorBody('not_found', `No route for ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`));
+  } else {
+    req.log.error({ err }, 'router error');
+    reply.status(500).send(errorBody('internal_error', `Internal error; quote request id ${req.id} when reporting it`));
+  }
 }
 
 /**
