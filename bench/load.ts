@@ -142,6 +142,8 @@ export interface LoadResult {
   client: { cpu_cores: number; rss_mb: number };
   totals: { requests: number; errors: number; rps: number; p50_ms: number | null; p99_ms: number | null };
   routes: RouteResult[];
+  /** Every 10 s of the load: requests finished, errors, latency over all routes, server RSS and CPU. */
+  timeline: { t_s: number; requests: number; rps: number; errors: number; p50_ms: number | null; p99_ms: number | null; rss_mb: number | null; server_cpu_cores: number | null }[];
   errors_by_cause: Record<string, number>;
   error_samples: ErrorSample[];
   rss: {
@@ -389,9 +391,17 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
     const deadline = t0 + opts.durationSec * 1000;
     let total = 0;
     let totalErrors = 0;
+    const BUCKET_S = 10;
+    const buckets: { latencies: number[]; errors: number }[] = [];
+    const bucketOf = () => {
+      const i = Math.floor((performance.now() - t0) / 1000 / BUCKET_S);
+      while (buckets.length <= i) buckets.push({ latencies: [], errors: 0 });
+      return buckets[i]!;
+    };
     const recordError = (route: RouteStats, req: BuiltRequest, status: number | null, cause: string, message: string) => {
       route.errors++;
       totalErrors++;
+      bucketOf().errors++;
       errorsByCause.set(cause, (errorsByCause.get(cause) ?? 0) + 1);
       if (errorSamples.length < 30) errorSamples.push({ t_s: round((performance.now() - t0) / 1000, 2)!, route: route.spec.name, principal: req.principal, status, message: message.slice(0, 500) });
     };
@@ -416,11 +426,13 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
         } catch (err) {
           total++;
           route.latencies.push(performance.now() - sent);
+          bucketOf().latencies.push(performance.now() - sent);
           recordError(route, req, null, 'socket', (err as Error).message);
           continue;
         }
         total++;
         route.latencies.push(res.ms);
+        bucketOf().latencies.push(res.ms);
         route.bytes += res.bytes;
         route.statuses.set(String(res.status), (route.statuses.get(String(res.status)) ?? 0) + 1);
         if (res.status < 200 || res.status >= 300) {
@@ -482,6 +494,23 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
       rss_growth_ok: rssGrowth === null ? null : rssGrowth < RSS_GROWTH_LIMIT_PERCENT,
     };
     const passed = checks.zero_errors && checks.all_routes_exercised && checks.server_stopped_cleanly && !(opts.soak && checks.rss_growth_ok !== true) && !opts.signal?.aborted;
+    const timeline = buckets.map((b, i) => {
+      const from = i * BUCKET_S;
+      const to = Math.min(elapsed, from + BUCKET_S);
+      const inside = samples.filter((s) => s.t_s >= from && s.t_s <= to);
+      const first = inside[0];
+      const last = inside[inside.length - 1];
+      return {
+        t_s: from,
+        requests: b.latencies.length,
+        rps: round(b.latencies.length / Math.max(1e-9, to - from), 1)!,
+        errors: b.errors,
+        p50_ms: round(percentile(b.latencies, 0.5)),
+        p99_ms: round(percentile(b.latencies, 0.99)),
+        rss_mb: last ? round(last.rss_mb, 1) : null,
+        server_cpu_cores: first && last && last.t_s > first.t_s ? round((last.cpu_s - first.cpu_s) / (last.t_s - first.t_s), 2) : null,
+      };
+    });
     const result: LoadResult = {
       kind: 'atom-load',
       version: 1,
@@ -522,6 +551,7 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
       client: { cpu_cores: round((clientCpu.user + clientCpu.system) / 1e6 / elapsed, 2)!, rss_mb: round(process.memoryUsage().rss / 1024 / 1024, 1)! },
       totals: { requests: total, errors: totalErrors, rps: round(total / elapsed, 2)!, p50_ms: round(percentile(all, 0.5)), p99_ms: round(percentile(all, 0.99)) },
       routes,
+      timeline,
       errors_by_cause: Object.fromEntries(errorsByCause),
       error_samples: errorSamples,
       rss: {
@@ -611,6 +641,22 @@ export function formatTable(r: LoadResult): string {
       pad(String(r.totals.errors), w[6]!, true),
     ].join('  '),
   );
+  lines.push('');
+  // Over time: rows of 10 s, or of whole minutes for long runs (rps, worst p99, last RSS).
+  const per = Math.max(1, Math.ceil(r.timeline.length / 12));
+  const tl: string[] = [];
+  for (let i = 0; i < r.timeline.length; i += per) {
+    const g = r.timeline.slice(i, i + per);
+    const reqs = g.reduce((a, x) => a + x.requests, 0);
+    const secs = g.reduce((a, x) => a + (x.requests && x.rps ? x.requests / x.rps : 0), 0);
+    const p99 = Math.max(...g.map((x) => x.p99_ms ?? 0));
+    const cpu = g.map((x) => x.server_cpu_cores).filter((x): x is number => x !== null);
+    tl.push(
+      `  ${pad(`${g[0]!.t_s}s`, 6, true)}  ${pad(fmt(secs ? reqs / secs : 0), 6, true)} req/s  p50 ${pad(fmt(g[0]!.p50_ms), 5, true)} ms  p99≤ ${pad(fmt(p99), 6, true)} ms  errors ${g.reduce((a, x) => a + x.errors, 0)}  RSS ${fmt(g[g.length - 1]!.rss_mb)} MiB  server CPU ${fmt(cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null, 2)}`,
+    );
+  }
+  lines.push(`over time (rows of ${per * 10} s; p50 of the first 10 s of each row):`);
+  lines.push(...tl);
   lines.push('');
   const rss = r.rss;
   lines.push(

@@ -73,9 +73,9 @@ function get(url: string): Promise<number> {
   });
 }
 
-export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ServerProcess> {
+export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000, nodeArgs: string[] = []): Promise<ServerProcess> {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

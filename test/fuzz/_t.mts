@@ -1,27 +1,17 @@
+import fc from 'fast-check';
 import { startTestApp } from '../helpers/app.ts';
-import { createDataSnapshot } from './data-snapshot.ts';
-const app = await startTestApp('duckdb');
-const t = await app.createTenant('AAA');
-for (let i = 0; i < 20; i++) await app.request('POST', '/ingest/workflow_runs', { key: t.key, body: [{ id: 'r' + i, workflow_id: 'w', service: 's', status: 'running', started_at: '2026-03-01T00:00:00Z' }] });
-const st = app.server.storage;
-const orig = st.query.bind(st);
-let captured = '';
-(st as any).query = (sql: string, p?: any) => { captured = sql; return orig(sql, p); };
-const snap = await createDataSnapshot(st);
-await snap.take();
-(st as any).query = orig;
-let t0 = performance.now();
-for (let i = 0; i < 30; i++) await snap.take();
-console.log('take', (performance.now() - t0) / 30);
-t0 = performance.now();
-for (let i = 0; i < 30; i++) await st.query(captured);
-console.log('query', (performance.now() - t0) / 30);
-t0 = performance.now();
-for (let i = 0; i < 30; i++) await st.query('SELECT 1 AS x');
-console.log('select1', (performance.now() - t0) / 30);
-for (const p of captured.split('\nUNION ALL\n')) {
-  const t1 = performance.now();
-  for (let i = 0; i < 10; i++) await st.query(p);
-  console.log(((performance.now() - t1) / 10).toFixed(2), p.slice(0, 60));
+import { writeRequests } from './arbitraries.ts';
+import { createRawClient } from './raw-client.ts';
+const app = await startTestApp('duckdb', { EXPORT_DIR: '/tmp/fz/exp' });
+const a = await app.createTenant('A1'); const b = await app.createTenant('B1');
+const w = { adminKey: app.adminKey, a: { id: a.id, key: a.key }, b: { id: b.id, key: b.key }, revokedKey: 'x', spareKeyIds: ['k'], exportTypes: ['overview','mttr','costs','trends','health','predictions','raw_workflow_runs','raw_incidents','raw_metrics','raw_predictions'], kinds: ['workflow_runs'] };
+const client = createRawClient(app.url);
+const samples = fc.sample(writeRequests(w)[process.argv[2] ?? 'POST /export/audit']!, { numRuns: 40, seed: 1 });
+const msgs = new Map<string, number>();
+for (const r of samples) {
+  const res = await client.send(r);
+  const m = `${res.status} ${res.text.slice(0, 140)}`;
+  msgs.set(m, (msgs.get(m) ?? 0) + 1);
 }
-await app.close();
+for (const [m, n] of [...msgs].sort((x, y) => y[1] - x[1])) console.log(n, m);
+client.close(); await app.close();

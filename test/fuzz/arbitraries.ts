@@ -270,7 +270,8 @@ export const PERIOD_VALUES: readonly string[] = [
   '2026-03-08',
 ];
 
-export const TIME_ZONES: readonly string[] = [
+/** Zones that exist (the first entries of TIME_ZONES). */
+const VALID_TIME_ZONES: readonly string[] = [
   'UTC',
   'Europe/Berlin',
   'America/New_York',
@@ -285,6 +286,10 @@ export const TIME_ZONES: readonly string[] = [
   'Etc/GMT+12',
   'Etc/GMT-14',
   'EST5EDT',
+];
+
+export const TIME_ZONES: readonly string[] = [
+  ...VALID_TIME_ZONES,
   'GMT',
   'Etc/UTC',
   '../../etc/passwd',
@@ -418,8 +423,38 @@ function queryParam(w: FuzzWorld): fc.Arbitrary<[string, string]> {
   );
 }
 
+/** A sensible period (edge spans included) in a real zone, the right extras, and maybe one odd parameter. */
+function saneQuery(w: FuzzWorld): fc.Arbitrary<QueryPairs> {
+  return fc
+    .record({
+      from: fc.constantFrom('2026-02-20', '2026-03-01', '2026-02-28T00:00:00Z', '2026-02-25T00:00:00+05:45', '2026-03-01T10:00:00.000Z'),
+      span: fc.constantFrom(1, 3_600_000, DAY_MS, 7 * DAY_MS, 31 * DAY_MS, 90 * DAY_MS, 400 * DAY_MS),
+      tz: sometimes(fc.constantFrom(...VALID_TIME_ZONES), 3, 4),
+      tenant: sometimes(fc.constantFrom(w.a.id, w.b.id), 1, 3),
+      extra: sometimes(
+        fc.constantFrom<[string, string]>(['group_by', 'service'], ['group_by', 'severity'], ['granularity', 'hour'], ['granularity', 'week'], ['granularity', 'day'], ['threshold', '0'], ['threshold', '1'], ['threshold', '0.25']),
+        2,
+        3,
+      ),
+      odd: sometimes(queryParam(w), 1, 4),
+    })
+    .map(({ from, span, tz, tenant, extra, odd }) => {
+      const fromMs = /T/.test(from) ? Date.parse(from) : Date.parse(`${from}T00:00:00Z`);
+      const pairs: QueryPairs = [
+        ['from', from],
+        ['to', new Date(fromMs + span).toISOString()],
+      ];
+      if (tz) pairs.push(['tz', tz]);
+      if (tenant) pairs.push(['tenant_id', tenant]);
+      if (extra) pairs.push(extra);
+      if (odd) pairs.push(odd);
+      return pairs;
+    });
+}
+
 function queryPairs(w: FuzzWorld): fc.Arbitrary<QueryPairs> {
   return fc.oneof(
+    { weight: 4, arbitrary: saneQuery(w) },
     { weight: 3, arbitrary: fc.array(queryParam(w), { maxLength: 6 }) },
     {
       weight: 3,
@@ -577,15 +612,17 @@ export const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
  * A JSON body from an object whose values are arbitraries, serialised; a marker value is then
  * sometimes replaced by a raw number literal (`1e400`, `-0`, `9223372036854775808`).
  */
-function objectBody(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<string | Buffer> {
+function objectBody(fields: Record<string, fc.Arbitrary<unknown>>, requiredKeys: string[] = []): fc.Arbitrary<string | Buffer> {
   const structured = fc
     .tuple(
-      fc.record(fields, { requiredKeys: [] }),
-      sometimes(fc.tuple(weirdString, weirdValue), 1, 5),
-      sometimes(fc.tuple(fc.constantFrom(...Object.keys(fields)), fc.constantFrom(...NUMBER_LITERALS)), 1, 4),
+      fc.record(fields, { requiredKeys }),
+      sometimes(fc.tuple(weirdString, weirdValue), 1, 8),
+      sometimes(fc.tuple(fc.constantFrom(...Object.keys(fields)), fc.constantFrom(...NUMBER_LITERALS)), 1, 6),
+      sometimes(fc.constantFrom(...Object.keys(fields)), 1, 8),
     )
-    .map(([obj, extra, literal]) => {
+    .map(([obj, extra, literal, drop]) => {
       const o: Record<string, unknown> = { ...obj };
+      if (drop) delete o[drop];
       if (extra) o[extra[0]] = extra[1];
       if (literal) o[literal[0]] = '__RAW_NUMBER__';
       let text = JSON.stringify(o);
@@ -617,6 +654,39 @@ function request(
 }
 
 const constPath = (p: string) => fc.constant(p);
+
+/** A valid value `odds` times to 1, else anything. */
+function mostly<T>(valid: fc.Arbitrary<T>, odds = 4): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: odds, arbitrary: valid }, { weight: 1, arbitrary: weirdValue });
+}
+
+/** Odd strings that pass validation as ids and text, so they get stored and come back in reports and exports. */
+export const ODD_VALID_STRINGS: readonly string[] = [
+  "'; DROP TABLE tenants; --",
+  'SELECT * FROM api_keys',
+  'Error: boom',
+  '😀🔥',
+  '👩‍👩‍👧‍👦',
+  '\u202eevil\u202c',
+  'שלום',
+  'مرحبا',
+  "=cmd|' /C calc'!A0",
+  '+SUM(1)',
+  '-2+3',
+  '@A1',
+  'a,b;c"d\'e',
+  '"quoted"',
+  'Z̤͔ͧ̑̓ä͖̭̈̇l͖͎g̞̥͈ͮ̇o̶',
+  '中文字符',
+  '../../etc/passwd',
+  '%2e%2e%2f',
+  '<script>alert(1)</script>',
+  '${jndi:ldap://x/a}',
+  '\u2028\u2029',
+  '\ufeffbom',
+  ' padded ',
+  'v'.repeat(256),
+];
 
 /** `arb` in `weight` out of `of` cases, else undefined. */
 function sometimes<T>(arb: fc.Arbitrary<T>, weight: number, of: number): fc.Arbitrary<T | undefined> {
@@ -663,23 +733,31 @@ export function writeRequests(w: FuzzWorld): Record<string, fc.Arbitrary<FuzzReq
   const auth = authorization(w, { a: 2, admin: 8, b: 1, none: 1, bad: 1 });
   const json = contentType('application/json');
   const tenantIdPath = pathSegment(w, fc.oneof(fc.constant(w.a.id), fc.constant(w.b.id), fc.constant('ghost')));
-  const price = fc.oneof(weirdNumber, fc.constantFrom(0, 0.01, 0.000001, 0.0000001, 1e6, null), weirdValue);
-  const periodField = fc.oneof(fc.constantFrom(...PERIOD_VALUES), weirdValue);
+  const price = mostly(fc.constantFrom(0, 0.01, 0.000001, 1.5, 100, 1e6, null, -0), 8);
+  const name = mostly(fc.oneof(fc.constantFrom(...ODD_VALID_STRINGS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 })));
+  const periodField = mostly(fc.constantFrom('2026-03-01', '2026-02-01T00:00:00Z', '2026-03-08T00:00:00+05:45', '2027-01-01', '0001-01-01', '9999-12-31'), 12);
   return {
     'POST /tenants': request('POST /tenants', {
       path: constPath('/tenants'),
       auth,
       type: json,
-      body: objectBody({
-        id: fc.oneof(fc.constantFrom(w.a.id, w.b.id, 'fz-new', 'fz_new-2'), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), weirdValue),
-        name: fc.oneof(weirdString, weirdValue),
-      }),
+      body: objectBody(
+        {
+          id: fc.oneof(
+            { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) },
+            { weight: 1, arbitrary: fc.constantFrom(w.a.id, w.b.id, 'fz-new', 'fz_new-2') },
+            { weight: 1, arbitrary: weirdValue },
+          ),
+          name,
+        },
+        ['name'],
+      ),
     }),
     'POST /tenants/{id}/keys': request('POST /tenants/{id}/keys', {
       path: tenantIdPath.map((s) => `/tenants/${s}/keys`),
       auth,
       type: json,
-      body: fc.oneof(objectBody({ name: fc.oneof(weirdString, weirdValue) }), fc.constant(undefined)),
+      body: fc.oneof({ weight: 4, arbitrary: objectBody({ name }) }, { weight: 1, arbitrary: fc.constantFrom(undefined, 'null', '{}') }),
     }),
     'DELETE /keys/{key_id}': request('DELETE /keys/{key_id}', {
       path: pathSegment(w, fc.constantFrom(...w.spareKeyIds, 'key_unknown', 'env')).map((s) => `/keys/${s}`),
@@ -697,16 +775,19 @@ export function writeRequests(w: FuzzWorld): Record<string, fc.Arbitrary<FuzzReq
       path: constPath('/export/audit'),
       auth: authorization(w, { a: 4, admin: 4, b: 1, none: 1, bad: 1 }),
       type: json,
-      body: objectBody({
-        type: fc.oneof(fc.constantFrom(...w.exportTypes), weirdValue),
-        from: periodField,
-        to: periodField,
-        tz: fc.oneof(fc.constantFrom(...TIME_ZONES), weirdValue),
-        tenant_id: fc.oneof(tenantRef(w), weirdValue),
-        group_by: fc.oneof(fc.constantFrom('service', 'severity'), weirdValue),
-        granularity: fc.oneof(fc.constantFrom('hour', 'day', 'week'), weirdValue),
-        threshold: fc.oneof(fc.constantFrom('0.5', '1', '0'), weirdValue),
-      }),
+      body: objectBody(
+        {
+          type: mostly(fc.constantFrom(...w.exportTypes), 12),
+          from: periodField,
+          to: periodField,
+          tz: mostly(fc.constantFrom(...VALID_TIME_ZONES), 12),
+          tenant_id: mostly(fc.constantFrom(w.a.id, w.b.id), 12),
+          group_by: mostly(fc.constantFrom('service', 'severity'), 12),
+          granularity: mostly(fc.constantFrom('hour', 'day', 'week'), 12),
+          threshold: mostly(fc.constantFrom('0.5', '1', '0'), 12),
+        },
+        ['type'],
+      ),
     }),
   };
 }
@@ -737,7 +818,21 @@ type Mutation = { op: 'set'; field: string; value: unknown } | { op: 'delete'; f
 function mutation(w: FuzzWorld, kind: string): fc.Arbitrary<Mutation> {
   const fields = FIELDS[kind] ?? FIELDS.workflow_runs!;
   const enumLike = fc.constantFrom('running', 'succeeded', 'failed', 'cancelled', 'critical', 'high', 'low', 'medium', 'done', 'FAILED', '');
+  const stringFields = fields.filter((f) => !/_at$|^ts$|_ms$|rate|probability|latency|throughput|^tenant_id$/.test(f));
+  const oddButValid = fc.oneof(
+    fc.constantFrom(...ODD_VALID_STRINGS),
+    fc.constantFrom('mail ops@example.com from 10.0.0.1, call +1 555 123 4567', 'host 2001:db8::1 failed'),
+  );
+  const numberFields = fields.filter((f) => /_ms$|rate|probability|latency|throughput/.test(f));
+  const timeFields = fields.filter((f) => /_at$|^ts$/.test(f));
+  const validEdgeNumber = fc.constantFrom(0, -0, 5e-324, 1, 0.9999999999999999, 0.1, 1e15, Number.MAX_SAFE_INTEGER);
+  const validEdgeTime = fc.constantFrom('1970-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-03-01T10:00:00.999999+14:00', '2026-03-29T01:30:00+01:00', '2026-02-28T23:59:59.999-12:00');
+  const setOneOf = (names: string[], value: fc.Arbitrary<unknown>, weight: number) =>
+    names.length ? [{ weight, arbitrary: fc.record({ op: fc.constant('set' as const), field: fc.constantFrom(...names), value }) }] : [];
   return fc.oneof(
+    ...setOneOf(stringFields, oddButValid, 4),
+    ...setOneOf(numberFields, validEdgeNumber, 2),
+    ...setOneOf(timeFields, validEdgeTime, 2),
     { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), field: fc.constantFrom(...fields), value: fc.oneof(weirdValue, enumLike, weirdString) }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), field: fc.constantFrom(...fields) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('set' as const), field: weirdString, value: weirdValue }) },
@@ -748,7 +843,7 @@ function mutation(w: FuzzWorld, kind: string): fc.Arbitrary<Mutation> {
 /** A record, sometimes valid, mostly broken in up to three ways. */
 function ingestRecord(w: FuzzWorld, kind: string): fc.Arbitrary<unknown> {
   const id = fc.oneof(fc.constantFrom('fz-1', 'fz-2', 'fz-3', 'AAA-shared'), fc.nat(50).map((n) => `fz-${n}`), weirdString);
-  const built = fc.tuple(id, fc.array(mutation(w, kind), { maxLength: 3 })).map(([rid, muts]) => {
+  const built = fc.tuple(id, fc.oneof(fc.constant([]), fc.array(mutation(w, kind), { maxLength: 3 }))).map(([rid, muts]) => {
     const rec: Record<string, unknown> = validRecord(kind, rid);
     for (const m of muts) {
       if (m.op === 'set') rec[m.field] = m.value;

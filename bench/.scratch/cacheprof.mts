@@ -1,0 +1,33 @@
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServerProcess } from '../server-process.ts';
+import { HttpClient } from '../http.ts';
+const dir = await mkdtemp(join(tmpdir(), 'atom-cacheprof-'));
+const key = 'bench-admin-profile-key-0123456789';
+const env = { ...process.env, ATOM_DEMO: '0', LOG_LEVEL: 'warn', PORT: '0', ATOM_ADMIN_KEY: key, DATA_DIR: join(dir, 'data'), RATE_LIMIT_MAX: '1000000000' };
+if (process.argv[2] === 'pg') { delete (env as any).DATA_DIR; (env as any).DATABASE_URL = process.argv[3]; }
+const srv = await startServerProcess('/work/main', env, 120_000, ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`]);
+const c = new HttpClient(srv.url, key, 8);
+await c.request('POST', '/tenants', { body: JSON.stringify({ id: 't1', name: 'T1' }), headers: { 'content-type': 'application/json' } });
+const path = process.argv[2] === 'all' ? '/reports/overview?from=2026-10-01&to=2026-11-01' : '/reports/overview?tenant_id=t1&from=2026-10-01&to=2026-11-01';
+await c.request('GET', path);
+let n = 0; const end = performance.now() + 5000;
+await Promise.all(Array.from({ length: 8 }, async () => { while (performance.now() < end) { const r = await c.request('GET', path); if (r.headers['x-cache'] !== 'hit') throw new Error('miss'); n++; } }));
+console.log('req/s', n / 5);
+c.close();
+await srv.stop();
+const files = await readdir(join(dir, 'prof'));
+const profile = JSON.parse(await readFile(join(dir, 'prof', files[0]!), 'utf8'));
+const byId = new Map(profile.nodes.map((x: any) => [x.id, x]));
+const self = new Map<string, number>();
+profile.samples.forEach((sid: number, i: number) => { const nd: any = byId.get(sid); const k = `${nd.callFrame.functionName || '(anon)'} ${nd.callFrame.url.split('/').slice(-3).join('/')}:${nd.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0)); });
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+// inclusive time per url (file)
+const parent = new Map<number, number>(); for (const nd of profile.nodes) for (const ch of nd.children ?? []) parent.set(ch, nd.id);
+const incl = new Map<string, number>();
+profile.samples.forEach((sid: number, i: number) => { const seen = new Set<string>(); for (let id: number | undefined = sid; id !== undefined; id = parent.get(id)) { const nd: any = byId.get(id); const u = nd.callFrame.url.replace(/^.*node_modules\//, 'nm/').replace(/^file:\/\/\/work\/main\//, ''); const f = u.split('/').slice(0, u.startsWith('nm/') ? (u.startsWith('nm/@') ? 3 : 2) : 99).join('/') ; if (!seen.has(f)) { seen.add(f); incl.set(f, (incl.get(f) ?? 0) + (profile.timeDeltas[i] ?? 0)); } } });
+console.log('total ms', (total / 1000).toFixed(0));
+for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log((t / 1000).toFixed(0).padStart(7), k);
+console.log('--- inclusive by file/package');
+for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log((t / 1000).toFixed(0).padStart(7), k);
