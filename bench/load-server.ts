@@ -18,6 +18,8 @@ export type LoadEngine = 'duckdb' | 'postgres';
 export interface LoadDatabase {
   env: Record<string, string>;
   description: string;
+  /** PostgreSQL: ANALYZE the whole database (what autovacuum would do after a while). */
+  analyze?(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -42,6 +44,15 @@ export async function createLoadDatabase(engine: LoadEngine, pgAdminUrl: string,
   return {
     env: { DATABASE_URL: url.toString() },
     description: `PostgreSQL database ${name} (dropped at the end)`,
+    async analyze() {
+      const c = new pg.Client({ connectionString: url.toString() });
+      await c.connect();
+      try {
+        await c.query('ANALYZE');
+      } finally {
+        await c.end();
+      }
+    },
     dispose: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

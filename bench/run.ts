@@ -71,7 +71,7 @@ interface EngineResult {
   started_at: string;
   duration_s: number;
   machine: ReturnType<typeof machineInfo>;
-  versions: { database: string | null };
+  versions: { database: string | null; git: { commit: string | null; dirty_files: number | null } };
   /** os.loadavg() (1, 5, 15 min) when each phase started: other work on the machine skews results. */
   load_average: Record<string, number[]>;
   options: Record<string, unknown>;
@@ -529,6 +529,16 @@ function resolveShare(opts: BenchOptions, plan: DatasetPlan): { share: number; n
   return { share, note: share >= 1 ? 'all records through HTTP' : `${(share * 100).toFixed(1)}% of the batches through HTTP, the rest loaded first through storeRecords()` };
 }
 
+/** The commit measured, and how many files differ from it (others may be editing the tree). */
+function gitInfo(): { commit: string | null; dirty_files: number | null } {
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  const status = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  return {
+    commit: head.status === 0 ? head.stdout.trim() : null,
+    dirty_files: status.status === 0 ? status.stdout.split('\n').filter(Boolean).length : null,
+  };
+}
+
 /** How long node + tsx need to load the CLI and its imports (`main.ts --help`), best of 3. */
 function cliBootMs(env: NodeJS.ProcessEnv): number {
   let best = Infinity;
@@ -572,7 +582,7 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
     started_at: started.toISOString(),
     duration_s: 0,
     machine: machineInfo(),
-    versions: { database: null },
+    versions: { database: null, git: gitInfo() },
     load_average: loadAverage,
     options: { ...opts, engines: undefined, end: isoDate(opts.endMs), endMs: undefined },
     server_env: tunables(env),
@@ -624,10 +634,14 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
       notes.push('PostgreSQL: ANALYZE was run once after loading (autovacuum is ' + String((result.server.postgres as { autovacuum?: string }).autovacuum) + ' on this server).');
     }
 
-    // Start-up on the loaded database: spawn → /readyz 200 (includes node + tsx boot).
+    // Start-up on the loaded database: spawn → /readyz 200 (includes node + tsx boot), twice.
     server = await startServerProcess(ROOT, env);
-    const restartMs = server.readyMs;
-    log(`${engine}: restart on the loaded database ready in ${fmtMs(restartMs)} ms`);
+    const restarts = [server.readyMs];
+    await server.stop();
+    server = await startServerProcess(ROOT, env);
+    restarts.push(server.readyMs);
+    const restartMs = Math.min(...restarts);
+    log(`${engine}: restarts on the loaded database ready in ${restarts.map(fmtMs).join(' and ')} ms`);
     const afterStart = server.memory();
 
     const cases = reportCases(plan, opts.endMs);
@@ -679,7 +693,9 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
       ...result.server,
       cli_boot_ms: round(boot, 0),
       first_start_ready_ms: round(firstStartMs, 0),
+      /** Best of two restarts (both in restarts_ready_ms). */
       restart_ready_ms: round(restartMs, 0),
+      restarts_ready_ms: restarts.map((x) => round(x, 0)),
       /** Restart minus the time node + tsx need to load the CLI's modules: the server's own start-up. */
       restart_minus_boot_ms: round(restartMs - boot, 0),
       rss_after_load_mb: afterLoad ? round(afterLoad.rssMb, 0) : null,
@@ -774,7 +790,7 @@ function evaluateTargets(r: EngineResult): TargetResult[] {
   if (restart !== undefined) {
     t.push({
       target: 'start-up on the loaded database',
-      threshold: '≤ 3 s',
+      threshold: '≤ 3 s (best of 2)',
       value: `${fmtMs(restart)} ms spawn → /readyz 200 (node + tsx module loading alone: ${fmtMs(r.server.cli_boot_ms as number)} ms; the rest: ${fmtMs(r.server.restart_minus_boot_ms as number)} ms)`,
       pass: restart <= 3000,
     });
@@ -806,7 +822,7 @@ function table(headers: string[], rows: string[][], rightAlign: boolean[] = []):
 function printEngine(r: EngineResult): void {
   const out: string[] = [];
   const ds = r.dataset as { counts?: Record<string, number>; stored?: Record<string, number> };
-  out.push('', `=== ${r.engine} — ${fmtInt(r.runs)} runs (${fmtDuration(r.duration_s)}) ===`);
+  out.push('', `=== ${r.engine} — ${fmtInt(r.runs)} runs (${fmtDuration(r.duration_s)}; commit ${r.versions.git.commit?.slice(0, 7) ?? '?'}${r.versions.git.dirty_files ? ` + ${r.versions.git.dirty_files} modified files in src/` : ''}) ===`);
   if (ds.stored) out.push(`stored: ${Object.entries(ds.stored).map(([k, v]) => `${k} ${fmtInt(Number(v))}`).join(', ')}`);
   const ing = r.ingest as {
     mode: string;
@@ -859,7 +875,7 @@ function printEngine(r: EngineResult): void {
   if (r.export) out.push(`CSV export raw_workflow_runs (biggest tenant): ${fmtInt(r.export.rows as number)} rows, ${r.export.mib} MiB in ${r.export.seconds}s = ${fmtInt(r.export.rows_per_s as number)} rows/s; server RSS ${r.export.server_rss_before_mb} → peak ${r.export.server_peak_rss_mb} MiB`);
   const s = r.server;
   out.push(
-    `Server: start-up ${fmtMs(s.first_start_ready_ms as number)} ms empty / ${fmtMs(s.restart_ready_ms as number)} ms loaded (node+tsx boot ${fmtMs(s.cli_boot_ms as number)} ms); RSS after load ${s.rss_after_load_mb} MiB, after restart ${s.rss_after_restart_mb}, after reports ${s.rss_after_reports_mb}, after export ${s.rss_after_export_mb}, peak ${s.peak_rss_since_restart_mb} (ingest peak ${s.peak_rss_during_ingest_mb})`,
+    `Server: start-up ${fmtMs(s.first_start_ready_ms as number)} ms empty / ${(s.restarts_ready_ms as number[]).map(fmtMs).join(' and ')} ms loaded (node+tsx boot ${fmtMs(s.cli_boot_ms as number)} ms); RSS after load ${s.rss_after_load_mb} MiB, after restart ${s.rss_after_restart_mb}, after reports ${s.rss_after_reports_mb}, after export ${s.rss_after_export_mb}, peak ${s.peak_rss_since_restart_mb} (ingest peak ${s.peak_rss_during_ingest_mb})`,
   );
   out.push(`Load average (1 min) when phases started, on ${r.machine.nproc} CPUs: ${Object.entries(r.load_average).map(([k, v]) => `${k} ${v[0]}`).join(', ')}`);
   out.push('', 'Targets');

@@ -59,6 +59,11 @@ export const INGEST_LIMITS = Object.freeze({
   maxTimestampMs: 253_402_300_799_999,
   /** Unbounded quantities (durations, latencies, throughput) must stay exactly representable. */
   maxQuantity: Number.MAX_SAFE_INTEGER,
+  /**
+   * A run cannot last longer than the timestamp range. The bound also keeps the rollups'
+   * 64-bit duration sums safe (tens of thousands of maximal runs per 15-minute slot).
+   */
+  maxDurationMs: 253_402_300_799_999,
 });
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -90,7 +95,7 @@ const SPECS: { readonly [K in IngestKind]: Readonly<Record<string, FieldSpec>> }
     finished_at: OPTIONAL_TS,
     // Whole milliseconds: the defaulted value (finished − started) is always whole, and storage
     // keeps durations as BIGINT like the timestamps they derive from.
-    duration_ms: { type: 'number', required: false, min: 0, max: INGEST_LIMITS.maxQuantity, integer: true },
+    duration_ms: { type: 'number', required: false, min: 0, max: INGEST_LIMITS.maxDurationMs, integer: true },
   },
   incidents: {
     id: REQUIRED_ID,

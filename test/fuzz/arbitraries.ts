@@ -914,7 +914,7 @@ export function ingestRequests(w: FuzzWorld): Record<string, fc.Arbitrary<FuzzRe
 
 /**
  * Cheap requests answered before any real work: no key or a bad key on every operation, a tenant
- * key on admin operations, wrong methods, unknown paths, broken URLs.
+ * key on admin operations, wrong methods, unknown paths, broken URLs, oversized headers.
  */
 export function cheapRequests(w: FuzzWorld, operations: { method: string; path: string }[]): fc.Arbitrary<FuzzRequest> {
   const fill = (template: string) =>
@@ -939,5 +939,19 @@ export function cheapRequests(w: FuzzWorld, operations: { method: string; path: 
   const unknownPath = fc
     .tuple(fc.constantFrom('/reports', '/report/overview', '/ingest', '/export/csv', '/tenants/x/y/z', '/%2e%2e/%2e%2e/etc/passwd', '/reports/overview/..', '/reports/trends/', '/.env', '/../../etc/passwd', '//tenants', '/tenants//keys', '/reports/%zz', '/export/csv/%E0%A4%A', '/api/v1/tenants', '/openapi.yaml'), weirdString)
     .chain(([p, s]) => request(`GET ${p}`, { path: fc.constantFrom(p, `${p}/${encodeComponent(s)}`), auth: authorization(w) }));
-  return fc.oneof({ weight: 4, arbitrary: noKey }, { weight: 3, arbitrary: tenantOnAdmin }, { weight: 2, arbitrary: wrongMethod }, { weight: 2, arbitrary: unknownPath });
+  // Past Node's 16 KiB header limit (URL or one header): refused by the HTTP parser itself.
+  const oversized = fc
+    .tuple(op, fc.constantFrom(17_000, 40_000), fc.boolean())
+    .chain(([{ method, path }, n, inUrl]) =>
+      request(`${method} ${path}`, { path: fill(path), query: fc.constant(inUrl ? `?pad=${'q'.repeat(n)}` : ''), auth: authorization(w) }).map((r) =>
+        inUrl ? r : { ...r, headers: { ...r.headers, 'x-padding': 'h'.repeat(n) } },
+      ),
+    );
+  return fc.oneof(
+    { weight: 4, arbitrary: noKey },
+    { weight: 3, arbitrary: tenantOnAdmin },
+    { weight: 2, arbitrary: wrongMethod },
+    { weight: 2, arbitrary: unknownPath },
+    { weight: 1, arbitrary: oversized },
+  );
 }

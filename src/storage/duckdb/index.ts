@@ -18,6 +18,8 @@ export interface DuckDbOptions {
   threads: number;
   /** Number of read connections besides the single writer. */
   readers?: number;
+  /** Rows per sorted slice of a CSV export (csv-records.ts); tests make it small. */
+  exportSliceRows?: number;
 }
 
 export const duckdbDialect: Dialect = {
@@ -194,9 +196,19 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     return cols;
   }
 
+  /** Connections opened by stream() and streamCsvRecords() that are still open. */
+  let streamConnections = 0;
   const csvDeps: DuckDbCsvDeps = {
     // Its own connection, like stream(): a long export never holds up report readers.
-    connect: () => instance.connect(),
+    async connect() {
+      const conn = await instance.connect();
+      streamConnections++;
+      return conn;
+    },
+    release(conn) {
+      conn.closeSync();
+      streamConnections--;
+    },
     query: (conn, sql, params) => runQuery(conn, sql, params),
     async execute(conn, sql, params = []) {
       await conn.run(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
@@ -227,6 +239,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     async *stream<T extends object = Row>(sql: string, params: readonly SqlValue[] = [], chunkRows = 2048) {
       // A dedicated connection, so a long export never blocks report readers.
       const conn = await instance.connect();
+      streamConnections++;
       try {
         const result = await conn.stream(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
         let buffer: T[] = [];
@@ -240,9 +253,10 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         if (buffer.length) yield buffer;
       } finally {
         conn.closeSync();
+        streamConnections--;
       }
     },
-    streamCsvRecords: (q) => streamDuckDbCsvRecords(csvDeps, q),
+    streamCsvRecords: (q) => streamDuckDbCsvRecords(csvDeps, q, opts.exportSliceRows),
     async migrate() {
       const migrations = await loadMigrations(MIGRATIONS_DIR);
       return applyMigrations(
@@ -286,7 +300,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       if (closed) throw new UnavailableError();
       await storage.query('SELECT 1');
     },
-    poolStats: () => ({ total: readers.length + 1, idle: readers.length + 1, waiting: 0 }),
+    // Exports and streams open their own connections, busy until they end.
+    poolStats: () => ({ total: readers.length + 1 + streamConnections, idle: readers.length + 1, waiting: 0 }),
     async close() {
       if (closed) return;
       closed = true;
