@@ -23,12 +23,13 @@ export async function dashboardRoutes(app: FastifyInstance) {
     prefix: '/',
     index: ['index.html'],
     wildcard: false,
-    cacheControl: true,
-    maxAge: '1h',
+    // Our own cache headers: @fastify/static would overwrite them with max-age on the HTML too.
+    cacheControl: false,
     schemaHide: true,
     setHeaders(res, path) {
-      // The HTML must be re-fetched so a new build's hashed assets are picked up.
-      if (path.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
+      // The HTML must be re-fetched so a new build's hashed assets are picked up; the hashed
+      // assets themselves never change.
+      res.setHeader('cache-control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
     },
   });
 }
