@@ -24,7 +24,7 @@
  * `runLoad(options)` is the same run as a library function (test/reliability/load.test.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,7 +149,18 @@ export interface LoadResult {
   totals: { requests: number; errors: number; rps: number; p50_ms: number | null; p99_ms: number | null };
   routes: RouteResult[];
   /** Every 10 s of the load: requests finished, errors, latency over all routes, server RSS and CPU. */
-  timeline: { t_s: number; requests: number; rps: number; errors: number; p50_ms: number | null; p99_ms: number | null; rss_mb: number | null; server_cpu_cores: number | null }[];
+  timeline: {
+    t_s: number;
+    requests: number;
+    rps: number;
+    errors: number;
+    p50_ms: number | null;
+    p99_ms: number | null;
+    rss_mb: number | null;
+    heap_used_mb: number | null;
+    db_files_mb: number | null;
+    server_cpu_cores: number | null;
+  }[];
   errors_by_cause: Record<string, number>;
   error_samples: ErrorSample[];
   rss: {
@@ -166,6 +177,19 @@ export interface LoadResult {
     /** Enforced for --soak only; shorter runs report it. */
     enforced: boolean;
     samples: ProcSample[];
+  };
+  /**
+   * Where the memory is, every 10 s: the server's V8 heap and external memory from its own
+   * GET /metrics (prom-client defaults), and the size of the DuckDB files. A JS leak grows
+   * heap_used; RSS growth with a flat heap is native (DuckDB buffers, allocator).
+   */
+  memory: {
+    heap_used_first_window_mb: number | null;
+    heap_used_last_window_mb: number | null;
+    heap_used_growth_percent: number | null;
+    db_files_start_mb: number | null;
+    db_files_end_mb: number | null;
+    samples: MemorySample[];
   };
   checks: { zero_errors: boolean; all_routes_exercised: boolean; server_stopped_cleanly: boolean; rss_growth_ok: boolean | null };
   passed: boolean;
@@ -326,6 +350,77 @@ function checkAnswer(req: BuiltRequest, res: LoadResponse, route: RouteStats, te
   return null;
 }
 
+export interface MemorySample {
+  t_s: number;
+  heap_used_mb: number | null;
+  heap_total_mb: number | null;
+  external_mb: number | null;
+  db_files_mb: number | null;
+}
+
+function metricMb(text: string, name: string): number | null {
+  const m = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
+  return m ? round(Number(m[1]) / 1024 / 1024, 1) : null;
+}
+
+async function dirSizeMb(dir: string | undefined): Promise<number | null> {
+  if (!dir) return null;
+  try {
+    let bytes = 0;
+    for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+      if (e.isFile()) bytes += (await stat(join(e.parentPath ?? e.path, e.name))).size;
+    }
+    return round(bytes / 1024 / 1024, 1);
+  } catch {
+    return null;
+  }
+}
+
+/** Every `intervalMs`: the server's /metrics memory gauges and the database files' size. */
+function startMemoryScraper(url: string, dataDir: string | undefined, t0: number, intervalMs = 10_000) {
+  const samples: MemorySample[] = [];
+  let busy = false;
+  const scrape = async () => {
+    if (busy) return;
+    busy = true;
+    const t_s = round((performance.now() - t0) / 1000, 2)!;
+    try {
+      let text = '';
+      try {
+        const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+        text = await res.text();
+      } catch {
+        // a missed scrape is not a load error; the gap shows in the samples
+      }
+      samples.push({
+        t_s,
+        heap_used_mb: metricMb(text, 'nodejs_heap_size_used_bytes'),
+        heap_total_mb: metricMb(text, 'nodejs_heap_size_total_bytes'),
+        external_mb: metricMb(text, 'nodejs_external_memory_bytes'),
+        db_files_mb: await dirSizeMb(dataDir),
+      });
+    } finally {
+      busy = false;
+    }
+  };
+  void scrape();
+  const timer = setInterval(() => void scrape(), intervalMs);
+  timer.unref();
+  return {
+    samples,
+    async stop() {
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 20));
+      await scrape();
+    },
+  };
+}
+
+function avgOf(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? round(v.reduce((a, b) => a + b, 0) / v.length, 1) : null;
+}
+
 function rssWindow(samples: ProcSample[], from: number, to: number): RssWindow {
   const xs = samples.filter((s) => s.t_s >= from && s.t_s <= to).map((s) => s.rss_mb);
   return { from_s: round(from, 1)!, to_s: round(to, 1)!, avg_mb: xs.length ? round(xs.reduce((a, b) => a + b, 0) / xs.length, 1) : null, samples: xs.length };
@@ -399,6 +494,10 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
     log(`load: ${opts.durationSec} s, ${opts.concurrency} workers, ${ROUTES.length} routes${opts.soak ? ' (soak)' : ''}`);
     sampler = new ProcSampler(server.pid, 1000);
     const t0 = performance.now();
+    // RSS windows: a one-minute warm-up then the first minute vs the last minute for the soak;
+    // proportionally shorter (≥ 5 s) for short runs.
+    const window = opts.soak ? 60 : Math.min(60, Math.max(5, opts.durationSec / 6));
+    const memory = startMemoryScraper(server.url, db.env.DATA_DIR, t0, Math.min(10_000, (window * 1000) / 3));
     const deadline = t0 + opts.durationSec * 1000;
     let total = 0;
     let totalErrors = 0;
@@ -458,6 +557,7 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
     const elapsed = (performance.now() - t0) / 1000;
     clearInterval(progress);
     sampler.stop();
+    await memory.stop();
     const clientCpu = process.cpuUsage(clientCpu0);
     const loadAfter = os.loadavg();
     const serverDied = server.exitCode() !== null;
@@ -490,7 +590,6 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
     }));
     const all = [...stats.values()].flatMap((r) => r.latencies);
     const samples = sampler.samples;
-    const window = opts.soak ? 60 : Math.min(60, Math.max(5, opts.durationSec / 6));
     const warmup = window;
     const firstWindow = rssWindow(samples, warmup, warmup + window);
     const lastWindow = rssWindow(samples, Math.max(warmup + window, elapsed - window), elapsed + 1);
@@ -498,6 +597,9 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
     const startMb = samples[0]?.rss_mb ?? null;
     const endMb = samples[samples.length - 1]?.rss_mb ?? null;
     const cpuCores = samples.length >= 2 ? (samples[samples.length - 1]!.cpu_s - samples[0]!.cpu_s) / Math.max(1e-9, samples[samples.length - 1]!.t_s - samples[0]!.t_s) : null;
+    const inWindow = (w: RssWindow) => memory.samples.filter((m) => m.t_s >= w.from_s && m.t_s <= w.to_s);
+    const heapFirst = avgOf(inWindow(firstWindow).map((m) => m.heap_used_mb));
+    const heapLast = avgOf(inWindow(lastWindow).map((m) => m.heap_used_mb));
     const checks = {
       zero_errors: totalErrors === 0,
       all_routes_exercised: routes.every((r) => r.requests > 0),
@@ -517,6 +619,7 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
       const inside = samples.filter((s) => s.t_s >= from && s.t_s <= to);
       const first = inside[0];
       const last = inside[inside.length - 1];
+      const mem = memory.samples.filter((m) => m.t_s >= from && m.t_s <= to).pop();
       return {
         t_s: from,
         requests: b.latencies.length,
@@ -525,6 +628,8 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
         p50_ms: round(percentile(b.latencies, 0.5)),
         p99_ms: round(percentile(b.latencies, 0.99)),
         rss_mb: last ? round(last.rss_mb, 1) : null,
+        heap_used_mb: mem?.heap_used_mb ?? null,
+        db_files_mb: mem?.db_files_mb ?? null,
         server_cpu_cores: first && last && last.t_s > first.t_s ? round((last.cpu_s - first.cpu_s) / (last.t_s - first.t_s), 2) : null,
       };
     });
@@ -585,12 +690,20 @@ export async function runLoad(partial: Partial<LoadOptions> = {}): Promise<LoadR
         enforced: opts.soak,
         samples: samples.map((s) => ({ t_s: round(s.t_s, 2)!, rss_mb: round(s.rss_mb, 1)!, cpu_s: round(s.cpu_s, 2)! })),
       },
+      memory: {
+        heap_used_first_window_mb: heapFirst,
+        heap_used_last_window_mb: heapLast,
+        heap_used_growth_percent: growth(heapFirst, heapLast),
+        db_files_start_mb: memory.samples[0]?.db_files_mb ?? null,
+        db_files_end_mb: memory.samples[memory.samples.length - 1]?.db_files_mb ?? null,
+        samples: memory.samples,
+      },
       checks,
       passed,
     };
     if (opts.outDir) {
       await mkdir(opts.outDir, { recursive: true });
-      const file = join(opts.outDir, `load-${opts.engine}-${opts.durationSec}s${analyzed ? '-analyze' : ''}.json`);
+      const file = join(opts.outDir, `load-${opts.engine}-${opts.durationSec}s${analyzed ? '-analyze' : ''}${result.aborted ? '-aborted' : ''}.json`);
       await writeFile(file, JSON.stringify(result, null, 2) + '\n');
       log(`wrote ${file}`);
     }
@@ -670,7 +783,7 @@ export function formatTable(r: LoadResult): string {
     const p99 = Math.max(...g.map((x) => x.p99_ms ?? 0));
     const cpu = g.map((x) => x.server_cpu_cores).filter((x): x is number => x !== null);
     tl.push(
-      `  ${pad(`${g[0]!.t_s}s`, 6, true)}  ${pad(fmt(secs ? reqs / secs : 0), 6, true)} req/s  p50 ${pad(fmt(g[0]!.p50_ms), 5, true)} ms  p99≤ ${pad(fmt(p99), 6, true)} ms  errors ${g.reduce((a, x) => a + x.errors, 0)}  RSS ${fmt(g[g.length - 1]!.rss_mb)} MiB  server CPU ${fmt(cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null, 2)}`,
+      `  ${pad(`${g[0]!.t_s}s`, 6, true)}  ${pad(fmt(secs ? reqs / secs : 0), 6, true)} req/s  p50 ${pad(fmt(g[0]!.p50_ms), 5, true)} ms  p99≤ ${pad(fmt(p99), 6, true)} ms  errors ${g.reduce((a, x) => a + x.errors, 0)}  RSS ${pad(fmt(g[g.length - 1]!.rss_mb), 5, true)} MiB  heap ${pad(fmt(g[g.length - 1]!.heap_used_mb), 5, true)} MiB${g[g.length - 1]!.db_files_mb !== null ? `  db files ${fmt(g[g.length - 1]!.db_files_mb)} MiB` : ''}  server CPU ${fmt(cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null, 2)}`,
     );
   }
   lines.push(`over time (rows of ${per * 10} s; p50 of the first 10 s of each row):`);
@@ -682,6 +795,10 @@ export function formatTable(r: LoadResult): string {
   );
   lines.push(
     `RSS growth ${fmt(rss.growth_percent, 2)}%: avg ${fmt(rss.first_window.avg_mb)} MiB over ${rss.first_window.from_s}–${rss.first_window.to_s} s vs ${fmt(rss.last_window.avg_mb)} MiB over ${rss.last_window.from_s}–${rss.last_window.to_s} s (limit < ${rss.limit_percent}%${rss.enforced ? '' : ', enforced with --soak only'})`,
+  );
+  const mem = r.memory;
+  lines.push(
+    `server JS heap used ${fmt(mem.heap_used_first_window_mb)} → ${fmt(mem.heap_used_last_window_mb)} MiB over the same windows (${fmt(mem.heap_used_growth_percent, 2)}%)${mem.db_files_start_mb !== null ? `; DuckDB files ${fmt(mem.db_files_start_mb)} → ${fmt(mem.db_files_end_mb)} MiB` : ''}`,
   );
   lines.push(`server CPU ${fmt(r.server.cpu_cores_during_load, 2)} cores, load generator CPU ${fmt(r.client.cpu_cores, 2)} cores (${r.machine.nproc} available); server log: ${r.server.log_warnings} warnings, ${r.server.log_errors} errors; exit ${String(r.server.exit)}`);
   if (r.totals.errors) {
@@ -709,6 +826,7 @@ export function summaryOf(r: LoadResult): object {
     routes: Object.fromEntries(r.routes.map((x) => [x.route, { requests: x.requests, rps: x.rps, p50_ms: x.p50_ms, p99_ms: x.p99_ms, errors: x.errors }])),
     errors_by_cause: r.errors_by_cause,
     rss,
+    memory: { ...r.memory, samples: undefined },
     server: { cpu_cores_during_load: r.server.cpu_cores_during_load, log_warnings: r.server.log_warnings, log_errors: r.server.log_errors, exit: r.server.exit },
     checks: r.checks,
     passed: r.passed,

@@ -396,7 +396,9 @@ function createS3AuditStore(
   /** Deletes keys that must not survive a failure; resolves to the first one that may remain. */
   async function removeObjects(keys: string[]): Promise<string | null> {
     const results = await Promise.allSettled(keys.map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
-    const failedIndex = results.findIndex((r) => r.status === 'rejected');
+    // A missing bucket or key holds nothing: that delete has nothing left to do.
+    const gone = (reason: unknown) => ['NoSuchBucket', 'NoSuchKey'].includes(String((reason as { name?: unknown })?.name));
+    const failedIndex = results.findIndex((r) => r.status === 'rejected' && !gone(r.reason));
     return failedIndex === -1 ? null : location(keys[failedIndex]);
   }
 

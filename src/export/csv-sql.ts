@@ -41,39 +41,22 @@ export function textCellSql(expr: string): string {
  * that round-trip, in decimal notation for 1e-6 ≤ |n| < 1e21 and as `1.5e-7` / `1e+21` outside.
  * NULL, NaN and ±Infinity give an empty cell (JSON has no such numbers); -0 gives `0`.
  *
- * Both engines print the same shortest digits but lay them out differently (DuckDB `60000.0`,
- * `1e-05`; PostgreSQL `1e+15`), so only the digits and exponent are taken from their text:
+ * Both engines find the same digits (`doubleText`) but lay them out differently (DuckDB
+ * `60000.0`, `1e-05`; PostgreSQL `1e+15`), hence:
  * - integral values below 1e16 are exact integers, printed through BIGINT;
- * - other values in decimal notation are already what JS writes;
- * - values in exponent notation are re-laid out by {@link relayoutExponentSql}.
+ * - outside [1e-6, 1e21) JS uses exponent notation too, only without the exponent's leading zero;
+ * - inside, exponent notation is expanded by an exact decimal cast (`decimalText`), and decimal
+ *   notation is already what JS writes.
+ * The expression is kept small on purpose: DuckDB's cost to prepare a query grows with it.
  */
 export function numberCellSql(d: Dialect, expr: string): string {
   const text = d.doubleText(expr);
   return `CASE WHEN ${expr} IS NULL OR abs(${expr}) >= ${d.double("'Infinity'")} THEN ''
     WHEN ${expr} = 0 THEN '0'
     WHEN ${expr} = trunc(${expr}) AND abs(${expr}) < ${d.double('1e16')} THEN CAST(CAST(${expr} AS BIGINT) AS VARCHAR)
+    WHEN abs(${expr}) < ${d.double('1e-6')} OR abs(${expr}) >= ${d.double('1e21')} THEN regexp_replace(${text}, 'e([+-])0+', 'e\\1')
     WHEN strpos(${text}, 'e') = 0 THEN ${text}
-    ELSE ${relayoutExponentSql(text, expr)} END`;
-}
-
-/**
- * `text` is a number in exponent notation (`-1.5e-07`); writes it as JS would. With the digits
- * `d` (k of them) and n = exponent + 1, JS writes: `d` and n−k zeros if k ≤ n ≤ 21; `d` with a
- * point after n digits if 0 < n ≤ 21; `0.`, −n zeros and `d` if −6 < n ≤ 0; else
- * `d1[.rest]e±|n−1|`.
- */
-function relayoutExponentSql(text: string, value: string): string {
-  const mantissa = `split_part(${text}, 'e', 1)`;
-  const n = `(CAST(split_part(${text}, 'e', 2) AS INTEGER) + 1)`;
-  const digits = `replace(replace(${mantissa}, '-', ''), '.', '')`;
-  const k = `length(${digits})`;
-  return `CASE WHEN ${value} < 0 THEN '-' ELSE '' END || CASE
-      WHEN ${n} >= ${k} AND ${n} <= 21 THEN ${digits} || repeat('0', ${n} - ${k})
-      WHEN ${n} > 0 AND ${n} <= 21 THEN substr(${digits}, 1, ${n}) || '.' || substr(${digits}, ${n} + 1)
-      WHEN ${n} > -6 AND ${n} <= 0 THEN '0.' || repeat('0', -${n}) || ${digits}
-      ELSE substr(${digits}, 1, 1) || CASE WHEN ${k} > 1 THEN '.' || substr(${digits}, 2) ELSE '' END
-        || 'e' || CASE WHEN ${n} > 0 THEN '+' ELSE '-' END || CAST(abs(${n} - 1) AS VARCHAR)
-    END`;
+    ELSE ${d.decimalText(text, expr)} END`;
 }
 
 /** Epoch ms as ISO 8601 in UTC with milliseconds (`Date.prototype.toISOString`); NULL → empty. */

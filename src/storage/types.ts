@@ -59,6 +59,11 @@ export interface Dialect {
    * (`60000.0`, `1e-05`, `1.5e+16`); src/export/csv-sql.ts lays it out as JS does.
    */
   doubleText(expr: string): string;
+  /**
+   * Plain decimal notation (`0.0000015`, `12345000000000000000`) of `text`, the `doubleText` of
+   * `expr` in exponent notation, for 1e-6 ≤ |expr| < 1e21; exact, as a decimal cast of the text.
+   */
+  decimalText(text: string, expr: string): string;
 }
 
 /**

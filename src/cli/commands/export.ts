@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { CsvDigestCounter } from '../../export/csv-digest.ts';
 import { exportTypes, openCsvExport } from '../../export/export-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
 import { createProgress, withAdminContext } from '../context.ts';
@@ -22,17 +23,21 @@ export const exportCommand: CommandSpec = {
       const { q, params } = await readReportOptions(ctx, values);
       const exp = await openCsvExport({ storage: ctx.storage.scoped(q.tenantIds), config }, type, q, params);
       const progress = createProgress(`exporting ${type}`, null);
-      let lines = 0;
-      const counter = new Transform({
+      // Progress counts line feeds (a quoted cell may hold one, so it is approximate); the
+      // final figures come from the digest, which counts records exactly.
+      const digest = new CsvDigestCounter();
+      let lineFeeds = 0;
+      const tap = new Transform({
         transform(chunk: Buffer, _enc, done) {
-          for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
-          progress.update(Math.max(0, lines - 1), 'rows');
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lineFeeds++;
+          progress.update(Math.max(0, lineFeeds - 1), 'rows');
           done(null, chunk);
         },
       });
-      await pipeline(exp.stream, counter, out ? createWriteStream(out) : process.stdout);
+      await pipeline(exp.stream, digest, tap, out ? createWriteStream(out) : process.stdout);
       progress.done();
-      if (out) process.stderr.write(`wrote ${out}\n`);
+      const { dataRows, sha256 } = digest.result();
+      process.stderr.write(`${out ? `wrote ${out}: ` : ''}${dataRows.toLocaleString('en-US')} rows, sha256 ${sha256}\n`);
     });
     return 0;
   },

@@ -33,6 +33,10 @@ export const duckdbDialect: Dialect = {
   isoFromEpochMs: (expr) => `strftime(epoch_ms(${expr}), '%Y-%m-%dT%H:%M:%S.%gZ')`,
   // DuckDB's own text already has ECMAScript's digits (checked on 200k random doubles).
   doubleText: (expr) => `CAST(${expr} AS VARCHAR)`,
+  // Below 1: at most 24 decimals are needed (1e-6 with 17 digits), trailing zeros trimmed; from 1e16
+  // on, DuckDB's exponent notation only holds integers.
+  decimalText: (text, expr) =>
+    `CASE WHEN abs(${expr}) < 1 THEN rtrim(CAST(CAST(${text} AS DECIMAL(38, 30)) AS VARCHAR), '0') ELSE CAST(CAST(${text} AS DECIMAL(38, 0)) AS VARCHAR) END`,
   durationBucket: (expr) =>
     durationBucketSql(`CAST(${expr} AS BIGINT)`, (e) => `(CAST(1 AS BIGINT) << CAST(${e} AS INTEGER))`, (e) => `log2(${e})`),
   argMax: (expr, orderBy) => `arg_max(${expr}, ${orderBy})`,
@@ -290,7 +294,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         streamCsvRecords: (q: CsvRecordQuery) =>
           storage.streamCsvRecords({
             ...q,
-            where: `(${q.where}) AND list_contains($${q.params.length + 1}, tenant_id)`,
+            where: `(${q.where}) AND ${duckdbDialect.inArray('tenant_id', `$${q.params.length + 1}`)}`,
             params: [...q.params, [...allowed]],
           }),
       };
