@@ -67,7 +67,7 @@ export async function resolveTenantScope(ctx: ServiceContext, tenantId: string |
     return [actor.tenantId];
   }
   if (tenantId === undefined) return null;
-  await getTenantRow(ctx.storage, tenantId);
+  await requireTenantExists(ctx.storage, tenantId);
   return [tenantId];
 }
 
@@ -82,6 +82,22 @@ export async function getTenantRow(storage: Storage, tenantId: string): Promise<
   const rows = await storage.query<TenantRow>('SELECT * FROM tenants WHERE tenant_id = $1', [tenantId]);
   if (!rows[0]) throw new TenantNotFoundError();
   return rows[0];
+}
+
+/**
+ * Tenants known to exist, per storage. Tenants are never deleted, so a positive answer stays
+ * true on every node; this spares every report request a database round trip.
+ */
+const knownTenants = new WeakMap<Storage, Set<string>>();
+
+/** Throws tenant_not_found unless the tenant exists. */
+export async function requireTenantExists(storage: Storage, tenantId: string): Promise<void> {
+  let known = knownTenants.get(storage);
+  if (!known) knownTenants.set(storage, (known = new Set()));
+  if (known.has(tenantId)) return;
+  await getTenantRow(storage, tenantId);
+  if (known.size > 100_000) known.clear();
+  known.add(tenantId);
 }
 
 /** Returns the ids among `tenantIds` that do not exist. */

@@ -34,12 +34,26 @@ const TRANSITION_SCAN_STEP_MS = 12 * HOUR_MS;
 export function isValidTimeZone(name: unknown): name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 100) return false;
   if (/^[+-]/.test(name) || name.trim() !== name) return false;
-  return IANAZone.isValidZone(name);
+  let valid = validity.get(name);
+  if (valid === undefined) {
+    // luxon builds a new Intl.DateTimeFormat per check, whose native memory is never returned
+    // (~27 KB each): remember answers. Bounded, since unknown names are caller-supplied.
+    valid = IANAZone.isValidZone(name);
+    if (validity.size >= 2_000) validity.clear();
+    validity.set(name, valid);
+  }
+  return valid;
 }
+
+/** Zone validity and zone objects per name; IANA has about 600 names. */
+const validity = new Map<string, boolean>();
+const zones = new Map<string, IANAZone>();
 
 function zoneFor(tz: string): IANAZone {
   if (!isValidTimeZone(tz)) throw new RangeError(`Unknown time zone: ${tz}`);
-  return IANAZone.create(tz);
+  let zone = zones.get(tz);
+  if (!zone) zones.set(tz, (zone = IANAZone.create(tz)));
+  return zone;
 }
 
 /** Offset (ms, local − UTC) in force in `tz` at the instant `tsMs`. */
