@@ -10,15 +10,15 @@
  * Why COPY to a file: reading a VARCHAR column costs a native call and a string per row in JS,
  * which caps the rate well below what DuckDB produces; COPY writes from DuckDB's threads. While
  * one slice file is streamed to the client the next slice is being written (one ahead), and
- * each file is removed once sent: disk use is bounded by two slices.
+ * each file is removed once sent: disk use is bounded by two slices (in `<database>.exports/`,
+ * emptied when the database is opened, so a crash mid-export leaves nothing behind for long).
  *
  * Cancellation: between slices the generator simply stops; a COPY in flight is interrupted.
  * All slices are read in one transaction, so the export is one consistent snapshot.
  */
 
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CsvRecordQuery, SqlValue } from '../types.ts';
@@ -40,6 +40,8 @@ interface Slice {
 }
 
 export interface DuckDbCsvDeps {
+  /** Where slice files are written (a directory only this process uses; created if missing). */
+  tempDir: string;
   /** A new connection, owned by the export until it gives it back to `release`. */
   connect(): Promise<DuckDBConnection>;
   release(conn: DuckDBConnection): void;
@@ -58,7 +60,8 @@ export async function* streamDuckDbCsvRecords(
   let pending: Promise<string> | undefined;
   let inTransaction = false;
   try {
-    dir = await mkdtemp(join(tmpdir(), 'atom-export-'));
+    await mkdir(deps.tempDir, { recursive: true });
+    dir = await mkdtemp(join(deps.tempDir, 'export-'));
     await deps.execute(conn, 'BEGIN TRANSACTION');
     inTransaction = true;
     const slices = await planSlices(deps, conn, q, sliceRows);

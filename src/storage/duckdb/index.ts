@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
@@ -114,6 +116,10 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     }
     throw err;
   }
+  // Slice files of CSV exports. Next to the database file, which this process alone has open (the
+  // lock above), so whatever is left there was left by a process that died mid-export.
+  const exportTempDir = opts.path === ':memory:' ? join(tmpdir(), `atom-export-${randomUUID()}`) : `${opts.path}.exports`;
+  rmSync(exportTempDir, { recursive: true, force: true });
   const writer = await instance.connect();
   const readers: DuckDBConnection[] = [];
   for (let i = 0; i < (opts.readers ?? 2); i++) readers.push(await instance.connect());
@@ -203,6 +209,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   /** Connections opened by stream() and streamCsvRecords() that are still open. */
   let streamConnections = 0;
   const csvDeps: DuckDbCsvDeps = {
+    tempDir: exportTempDir,
     // Its own connection, like stream(): a long export never holds up report readers.
     async connect() {
       const conn = await instance.connect();
@@ -316,6 +323,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       for (const r of readers) r.closeSync();
       writer.closeSync();
       instance.closeSync();
+      rmSync(exportTempDir, { recursive: true, force: true });
     },
   };
   return storage;
