@@ -1,7 +1,10 @@
+import { isIngestKind, type IngestKind } from './records.ts';
 import type { TableName } from '../storage/types.ts';
 import { TABLE_COLUMNS } from '../storage/schema.ts';
 
-export type IngestKindName = 'workflow_runs' | 'incidents' | 'metrics' | 'predictions';
+/** The ingest kinds (one definition: src/ingest/records.ts). */
+export type IngestKindName = IngestKind;
+export { isIngestKind };
 
 export interface KindSpec {
   table: TableName;
@@ -27,7 +30,3 @@ export const KIND_SPECS: Record<IngestKindName, KindSpec> = {
     keyOf: (r) => `${String(r.service)}|${String(r.ts_ms)}`,
   },
 };
-
-export function isIngestKind(kind: string): kind is IngestKindName {
-  return Object.prototype.hasOwnProperty.call(KIND_SPECS, kind);
-}

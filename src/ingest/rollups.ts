@@ -1,10 +1,13 @@
+import { FINISHED_RUN_SQL as FINISHED_SQL } from '../reports/common.ts';
 import { durationBucket } from '../reports/metrics/duration-sketch.ts';
+import { DAY_MS } from '../reports/metrics/tz.ts';
 import type { SqlValue, Storage, Transaction } from '../storage/types.ts';
 import type { IngestKindName } from './kinds.ts';
 
+export { DAY_MS };
+
 /** Rollup grains in ms. 15 minutes divides every IANA offset, so local buckets are unions of slots. */
 export const SLOT_MS = 15 * 60_000;
-export const DAY_MS = 86_400_000;
 
 type Rec = Record<string, unknown>;
 
@@ -64,7 +67,6 @@ export class RollupDeltas {
   }
 }
 
-const FINISHED_SQL = "status IN ('succeeded', 'failed')";
 
 /**
  * Recomputes every rollup from the raw rows, in one transaction (`atom-analytics rollups rebuild`).

@@ -1,5 +1,11 @@
 import type { Dialect, SqlValue } from '../storage/types.ts';
 
+/**
+ * Runs that count for rates, durations and p95: finished ones (contract: over succeeded + failed).
+ * The one SQL spelling of that rule, for reports and rollups alike.
+ */
+export const FINISHED_RUN_SQL = "status IN ('succeeded', 'failed')";
+
 /** A validated report request: period in epoch ms and the tenants in scope (null = all). */
 export interface ReportQuery {
   fromMs: number;

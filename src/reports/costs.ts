@@ -1,4 +1,5 @@
 import type { SqlValue } from '../storage/types.ts';
+import { HOUR_MS } from './metrics/tz.ts';
 import { loadSlotAggregates } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
@@ -47,7 +48,6 @@ export const COSTS_COLUMNS = [
   'prices_prediction',
 ] as const;
 
-const HOUR_MS = 3_600_000;
 
 /**
  * Integer micro-dollars to a USD number. Exact amounts stay integers until here; for totals below

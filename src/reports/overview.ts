@@ -31,8 +31,6 @@ export const OVERVIEW_COLUMNS = [
   'avg_failure_probability',
 ] as const satisfies readonly (keyof OverviewRow)[];
 
-/** Runs that count for rates and durations: finished ones (contract: over succeeded + failed). */
-export const FINISHED_RUN = "status IN ('succeeded', 'failed')";
 
 /**
  * GET /reports/overview: one row per tenant in scope, including tenants without data

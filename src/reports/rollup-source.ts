@@ -1,6 +1,6 @@
 import { DAY_MS, SLOT_MS } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
-import { tenantFilter, type ReportQuery } from './common.ts';
+import { FINISHED_RUN_SQL as FINISHED_SQL, tenantFilter, type ReportQuery } from './common.ts';
 import { sketchPercentile } from './metrics/duration-sketch.ts';
 import { percentileCont } from './metrics/percentile.ts';
 
@@ -25,7 +25,6 @@ export interface SlotAggregate {
   sum2: number;
 }
 
-const FINISHED_SQL = "status IN ('succeeded', 'failed')";
 
 /** Splits [from, to) into whole grains [a, b) (grain indexes) and the raw remainder ranges. */
 export function splitPeriod(fromMs: number, toMs: number, grainMs: number): { a: number; b: number; raw: [number, number][] } {

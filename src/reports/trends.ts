@@ -3,9 +3,8 @@ import type { SqlValue } from '../storage/types.ts';
 import { GRANULARITIES, bucketIndexFor, generateBuckets, type Bucket, type Granularity } from './metrics/buckets.ts';
 import { MINUTE_MS } from './metrics/tz.ts';
 import { SLOT_MS } from '../ingest/rollups.ts';
-import { num, numOrNull, ratio, type ReportQuery } from './common.ts';
+import { FINISHED_RUN_SQL, num, numOrNull, ratio, type ReportQuery } from './common.ts';
 import { loadSlotAggregates } from './rollup-source.ts';
-import { FINISHED_RUN } from './overview.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
 /** One trend bucket (contract "GET /reports/trends/{tenant_id}", precise readings 5 and 10). */
@@ -178,8 +177,8 @@ async function loadRawSlots(env: ReportEnv, q: ReportQuery, tenantId: string, sl
     SELECT 'runs' AS kind, ${slot('started_at_ms')} AS slot,
            count(*) AS n,
            count(*) FILTER (WHERE status = 'failed') AS failed,
-           count(*) FILTER (WHERE ${FINISHED_RUN}) AS finished,
-           sum(duration_ms) FILTER (WHERE ${FINISHED_RUN}) AS value_sum
+           count(*) FILTER (WHERE ${FINISHED_RUN_SQL}) AS finished,
+           sum(duration_ms) FILTER (WHERE ${FINISHED_RUN_SQL}) AS value_sum
     FROM workflow_runs
     WHERE tenant_id = $3 AND started_at_ms >= $1 AND started_at_ms < $2
     GROUP BY ${slot('started_at_ms')}
