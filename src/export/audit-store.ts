@@ -24,7 +24,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline as pipelineCallback, Readable } from 'node:stream';
@@ -321,7 +320,10 @@ function createLocalAuditStore(exportDir: string, now: () => Date): AuditStore {
       try {
         await mkdir(dir, { recursive: true });
         const counter = new CsvDigestCounter();
-        await pipeline(source.stream, counter, createWriteStream(tmpCsv, { flags: 'wx' }));
+        // Create the file before streaming: a write stream opens its file asynchronously, so a
+        // source failing at once could otherwise create the temp file after the clean-up below.
+        const handle = await open(tmpCsv, 'wx');
+        await pipeline(source.stream, counter, handle.createWriteStream());
         await fsyncPath(tmpCsv);
         const manifest = buildManifest(prep, counter.result());
         await writeDurably(tmpManifest, manifestJson(manifest));
