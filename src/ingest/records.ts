@@ -175,7 +175,75 @@ function daysInMonth(y: number, m: number): number {
  * offset of 24 hours or more.
  */
 export function parseIsoTimestamp(value: unknown): number | null {
-  if (typeof value !== 'string' || value.length > 64) return null;
+  if (typeof value !== 'string') return null;
+  const fast = parseIsoTimestampFast(value);
+  return fast >= 0 ? fast : parseIsoTimestampRegex(value);
+}
+
+/** Value of the two ASCII digits at `i`, or -1. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The common form only, `YYYY-MM-DDTHH:MM:SS(.f{1,9})?(Z|±HH:MM)`, without a regex or
+ * substrings: the epoch ms, or -1 for anything else (another form, an impossible value, or an
+ * instant before 1970) so that parseIsoTimestampRegex decides. Where both accept a string they
+ * compute the same value (test/unit/ingest/records-fast.test.ts).
+ */
+function parseIsoTimestampFast(s: string): number {
+  const n = s.length;
+  if (n < 20 || n > 35) return -1;
+  const y1 = twoDigits(s, 0);
+  const y2 = twoDigits(s, 2);
+  if (y1 < 0 || y2 < 0 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return -1;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return -1;
+  const year = y1 * 100 + y2;
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return -1;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return -1;
+  let i = 19;
+  let millis = 0;
+  if (s.charCodeAt(i) === 46) {
+    // 1 to 9 digits; the first three are the milliseconds, the rest are truncated.
+    const start = ++i;
+    while (i < n) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      if (i - start < 3) millis = millis * 10 + d;
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 9) return -1;
+    if (digits === 1) millis *= 100;
+    else if (digits === 2) millis *= 10;
+  }
+  let offsetMinutes = 0;
+  const sign = s.charCodeAt(i);
+  if (sign === 90) {
+    if (i + 1 !== n) return -1;
+  } else if (sign === 43 || sign === 45) {
+    if (i + 6 !== n || s.charCodeAt(i + 3) !== 58) return -1;
+    const offHours = twoDigits(s, i + 1);
+    const offMins = twoDigits(s, i + 4);
+    if (offHours < 0 || offHours > 23 || offMins < 0 || offMins > 59) return -1;
+    offsetMinutes = (sign === 45 ? -1 : 1) * (offHours * 60 + offMins);
+  } else {
+    return -1;
+  }
+  const ms = (daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60) * 1000 + millis;
+  return ms >= 0 ? ms : -1;
+}
+
+/** The general parser (every form parseIsoTimestamp accepts). */
+function parseIsoTimestampRegex(value: string): number | null {
+  if (value.length > 64) return null;
   const m = ISO_DATE_TIME.exec(value);
   if (!m) return null;
   const year = Number(m[1]);

@@ -75,19 +75,51 @@ function isRedactableIpv6(candidate: string): boolean {
 /**
  * Replaces e-mail addresses, phone numbers, and IPv4/IPv6 addresses in `text` with `[redacted]`.
  * Leaves versions (`1.2.3`), dates, clock times, durations, status codes and identifiers intact.
+ *
+ * Each pass runs only when the text holds what every one of its replacements needs (one scan,
+ * counting ASCII digits — `\d` in these patterns — and noting `@ : . + ( ) - space`). The
+ * replacement text has none of those characters, so counts taken on the input bound every later
+ * pass's input as well: a skipped pass could not have changed anything, and the result is that of
+ * running every pass (test/unit/ingest/redact-fast.test.ts checks this on random input).
  */
 export function redact(text: string): string {
-  // Every pattern needs a digit, `@` or `:`; most names and titles are done after this test.
-  if (!/[\d@:]/.test(text)) return text;
-  let out = text.includes('@') ? text.replace(EMAIL, REDACTED) : text;
-  if (out.includes(':')) out = out.replace(IPV6_CANDIDATE, (m) => (isRedactableIpv6(m) ? REDACTED : m));
-  out = out.replace(IPV4, REDACTED);
-  out = out.replace(PHONE_PATTERNS[0], (m) => (isPlausibleInternational(m) ? REDACTED : m));
-  out = out.replace(PHONE_PATTERNS[1], REDACTED);
-  out = out.replace(PHONE_PATTERNS[2], REDACTED);
-  out = out.replace(PHONE_PATTERNS[3], (m) => {
-    const digits = digitCount(m);
-    return digits >= 10 && digits <= 11 ? REDACTED : m;
-  });
+  let digits = 0;
+  let dots = 0;
+  let at = false;
+  let colon = false;
+  let plus = false;
+  let paren = false;
+  let dash = false;
+  let space = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits++;
+    else if (c === 0x2e) dots++;
+    else if (c === 0x2d) dash = true;
+    else if (c === 0x20) space = true;
+    else if (c === 0x40) at = true;
+    else if (c === 0x3a) colon = true;
+    else if (c === 0x2b) plus = true;
+    else if (c === 0x28) paren = true;
+  }
+  // Nothing to do: no e-mail (`@`), no IPv6 (`:`), too few digits for anything else.
+  if (!at && !colon && digits < 4) return text;
+  let out = at ? text.replace(EMAIL, REDACTED) : text;
+  if (colon && out.includes(':')) out = out.replace(IPV6_CANDIDATE, (m) => (isRedactableIpv6(m) ? REDACTED : m));
+  // a.b.c.d: 4 digits, 3 dots.
+  if (digits >= 4 && dots >= 3) out = out.replace(IPV4, REDACTED);
+  // `+` and at least 8 digits (isPlausibleInternational).
+  if (plus && digits >= 8) out = out.replace(PHONE_PATTERNS[0], (m) => (isPlausibleInternational(m) ? REDACTED : m));
+  // `(` … `)` and at least 2 + 3 + 4 digits.
+  if (paren && digits >= 9) out = out.replace(PHONE_PATTERNS[1], REDACTED);
+  // 3-3-4 digits with `-` or `.` separators.
+  if (digits >= 10 && (dash || dots >= 2)) out = out.replace(PHONE_PATTERNS[2], REDACTED);
+  // Replaced only with 10 or 11 digits; groups separated by a space or `-`.
+  if (digits >= 10 && (dash || space)) {
+    out = out.replace(PHONE_PATTERNS[3], (m) => {
+      const n = digitCount(m);
+      return n >= 10 && n <= 11 ? REDACTED : m;
+    });
+  }
   return out;
 }

@@ -11,19 +11,45 @@ export const SLOT_MS = 15 * 60_000;
 
 type Rec = Record<string, unknown>;
 
-const FINISHED = new Set(['succeeded', 'failed']);
+/**
+ * Sums per (tenant, a, b) cell, one row per cell in the order cells were first touched. Nested
+ * maps instead of a joined string key per record: the cell of a record is found with a map
+ * lookup on values it already has (the tenant of the previous record is usually the same).
+ * `b` is 0 for the tables keyed by (tenant, a) only.
+ */
+class Sums<A extends SqlValue> {
+  private readonly rows: { keys: SqlValue[]; values: number[] }[] = [];
+  private readonly byTenant = new Map<string, Map<A, Map<number, number[]>>>();
+  private lastTenant: string | undefined;
+  private last: Map<A, Map<number, number[]>> | undefined;
+  constructor(
+    private readonly width: number,
+    /** Whether `b` is a key column (else it is always 0 and not written). */
+    private readonly withB: boolean,
+  ) {}
 
-class Sums {
-  readonly rows = new Map<string, { keys: SqlValue[]; values: number[] }>();
-  constructor(private readonly width: number) {}
-  add(keys: SqlValue[], values: number[]): void {
-    const k = keys.join('\u0000');
-    let row = this.rows.get(k);
-    if (!row) this.rows.set(k, (row = { keys, values: new Array<number>(this.width).fill(0) }));
-    for (let i = 0; i < values.length; i++) row.values[i]! += values[i]!;
+  /** The running sums of a cell (zeros when new); callers add to them in place. */
+  cell(tenant: string, a: A, b: number): number[] {
+    let byA = tenant === this.lastTenant ? this.last : undefined;
+    if (byA === undefined) {
+      byA = this.byTenant.get(tenant);
+      if (byA === undefined) this.byTenant.set(tenant, (byA = new Map()));
+      this.lastTenant = tenant;
+      this.last = byA;
+    }
+    let byB = byA.get(a);
+    if (byB === undefined) byA.set(a, (byB = new Map()));
+    let values = byB.get(b);
+    if (values === undefined) {
+      values = new Array<number>(this.width).fill(0);
+      byB.set(b, values);
+      this.rows.push({ keys: this.withB ? [tenant, a, b] : [tenant, a], values });
+    }
+    return values;
   }
+
   list(): SqlValue[][] {
-    return [...this.rows.values()].map((r) => [...r.keys, ...r.values]);
+    return this.rows.map((r) => [...r.keys, ...r.values]);
   }
 }
 
@@ -33,29 +59,36 @@ class Sums {
  * of the new one, so a run moving from running to failed changes cells, never double counts.
  */
 export class RollupDeltas {
-  private readonly runs = new Sums(4);
-  private readonly days = new Sums(1);
-  private readonly metrics = new Sums(3);
-  private readonly predictions = new Sums(2);
-  private readonly services = new Sums(1);
+  private readonly runs = new Sums<number>(4, false);
+  private readonly days = new Sums<number>(1, true);
+  private readonly metrics = new Sums<number>(3, false);
+  private readonly predictions = new Sums<number>(2, false);
+  private readonly services = new Sums<string>(1, false);
 
   add(kind: IngestKindName, r: Rec, sign: 1 | -1): void {
     const t = r.tenant_id as string;
     if (kind === 'workflow_runs') {
       const started = r.started_at_ms as number;
-      const finished = FINISHED.has(r.status as string);
+      const status = r.status;
+      const finished = status === 'succeeded' || status === 'failed';
       const duration = finished ? Math.round(Number(r.duration_ms ?? 0)) : 0;
-      this.runs.add([t, Math.floor(started / SLOT_MS)], [sign, r.status === 'failed' ? sign : 0, finished ? sign : 0, sign * duration]);
-      if (finished) {
-        const bucket = durationBucket(duration);
-        this.days.add([t, Math.floor(started / DAY_MS), bucket], [sign]);
-      }
+      const run = this.runs.cell(t, Math.floor(started / SLOT_MS), 0);
+      run[0]! += sign;
+      run[1]! += status === 'failed' ? sign : 0;
+      run[2]! += finished ? sign : 0;
+      run[3]! += sign * duration;
+      if (finished) this.days.cell(t, Math.floor(started / DAY_MS), durationBucket(duration))[0]! += sign;
     } else if (kind === 'metrics') {
-      this.metrics.add([t, Math.floor((r.ts_ms as number) / SLOT_MS)], [sign, sign * (r.p95_latency_ms as number), sign * (r.throughput_rps as number)]);
+      const m = this.metrics.cell(t, Math.floor((r.ts_ms as number) / SLOT_MS), 0);
+      m[0]! += sign;
+      m[1]! += sign * (r.p95_latency_ms as number);
+      m[2]! += sign * (r.throughput_rps as number);
     } else if (kind === 'predictions') {
-      this.predictions.add([t, Math.floor((r.predicted_at_ms as number) / SLOT_MS)], [sign, sign * (r.failure_probability as number)]);
+      const p = this.predictions.cell(t, Math.floor((r.predicted_at_ms as number) / SLOT_MS), 0);
+      p[0]! += sign;
+      p[1]! += sign * (r.failure_probability as number);
     }
-    if (typeof r.service === 'string') this.services.add([t, r.service], [sign]);
+    if (typeof r.service === 'string') this.services.cell(t, r.service, 0)[0]! += sign;
   }
 
   async write(tx: Transaction): Promise<void> {
@@ -64,7 +97,28 @@ export class RollupDeltas {
     await tx.addToRollup('rollup_metrics', ['tenant_id', 'slot'], ['samples', 'latency_sum', 'throughput_sum'], this.metrics.list());
     await tx.addToRollup('rollup_predictions', ['tenant_id', 'slot'], ['predictions', 'probability_sum'], this.predictions.list());
     await tx.addToRollup('tenant_services', ['tenant_id', 'service'], ['records'], this.services.list());
+    // Day rollups: the slot deltas above folded per UTC day, so a record moves between day cells
+    // exactly as it moves between slot cells (same transaction, same signs).
+    await tx.addToRollup('rollup_runs_day', ['tenant_id', 'day'], ['runs', 'failed', 'finished', 'duration_sum_ms'], slotRowsPerDay(this.runs.list()));
+    await tx.addToRollup('rollup_metrics_day', ['tenant_id', 'day'], ['samples', 'latency_sum', 'throughput_sum'], slotRowsPerDay(this.metrics.list()));
+    await tx.addToRollup('rollup_predictions_day', ['tenant_id', 'day'], ['predictions', 'probability_sum'], slotRowsPerDay(this.predictions.list()));
   }
+}
+
+/** 15-minute slots per UTC day. */
+export const SLOTS_PER_DAY = DAY_MS / SLOT_MS;
+
+/** Rows `[tenant_id, slot, ...values]` (as `list()` gives them) summed into rows `[tenant_id, day, ...values]`. */
+export function slotRowsPerDay(rows: readonly (readonly SqlValue[])[]): SqlValue[][] {
+  const out = new Map<string, SqlValue[]>();
+  for (const row of rows) {
+    const day = Math.floor(Number(row[1]) / SLOTS_PER_DAY);
+    const k = `${String(row[0])}\u0000${day}`;
+    const cell = out.get(k);
+    if (!cell) out.set(k, [row[0]!, day, ...row.slice(2)]);
+    else for (let i = 2; i < row.length; i++) cell[i] = (cell[i] as number) + (row[i] as number);
+  }
+  return [...out.values()];
 }
 
 
@@ -111,6 +165,30 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
        ) s GROUP BY 1, 2`,
     ],
   ];
+  // Day rollups, straight from the raw rows too (not from the slot rows just written), so a rebuild
+  // repairs both levels independently.
+  statements.push(
+    [
+      'rollup_runs_day',
+      `INSERT INTO rollup_runs_day (tenant_id, day, runs, failed, finished, duration_sum_ms)
+       SELECT tenant_id, ${d.floorDiv('started_at_ms', DAY_MS)}, count(*),
+              count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE ${FINISHED_SQL}),
+              coalesce(sum(CAST(round(duration_ms) AS BIGINT)) FILTER (WHERE ${FINISHED_SQL}), 0)
+       FROM workflow_runs GROUP BY 1, 2 ORDER BY 1, 2`,
+    ],
+    [
+      'rollup_metrics_day',
+      `INSERT INTO rollup_metrics_day (tenant_id, day, samples, latency_sum, throughput_sum)
+       SELECT tenant_id, ${d.floorDiv('ts_ms', DAY_MS)}, count(*), sum(p95_latency_ms), sum(throughput_rps)
+       FROM metric_samples GROUP BY 1, 2 ORDER BY 1, 2`,
+    ],
+    [
+      'rollup_predictions_day',
+      `INSERT INTO rollup_predictions_day (tenant_id, day, predictions, probability_sum)
+       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS)}, count(*), sum(failure_probability)
+       FROM predictions GROUP BY 1, 2 ORDER BY 1, 2`,
+    ],
+  );
   return storage.transaction(async (tx) => {
     const counts: Record<string, number> = {};
     for (const [table, sql] of statements) {

@@ -18,7 +18,18 @@ import {
   parseIsoTimestamp,
   recordKey,
 } from './records.ts';
-import type { IngestKind, NormalizedRecord, RecordOfKind } from './records.ts';
+import type {
+  IncidentRecord,
+  IncidentSeverity,
+  IngestKind,
+  MetricSampleRecord,
+  NormalizedRecord,
+  PredictionOutcome,
+  PredictionRecord,
+  RecordOfKind,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
+} from './records.ts';
 import { redact } from './redact.ts';
 
 /** Who is ingesting: a tenant key's tenant, or null for the admin key. */
@@ -388,19 +399,38 @@ export function validateBatch<K extends IngestKind>(kind: K, records: readonly u
   const specs = SPECS[kind];
   if (specs === undefined) throw new TypeError(`Unknown ingest kind: ${String(kind)}`);
   const allowed = new Set(INGEST_FIELDS[kind]);
+  const fast = FAST[kind];
   const errors: ErrorDetail[] = [];
-  const byKey = new Map<string, RecordOfKind[K]>();
   const tenantIds = new Set<string>();
   let foreignTenant = false;
+  const tenants = new TenantCache(auth);
+  const valid: RecordOfKind[K][] = [];
+  const seen = new SeenKeys(kind === 'metrics');
 
-  records.forEach((raw, index) => {
+  for (let index = 0; index < records.length; index++) {
+    const raw = records[index];
+    // A hole of a sparse array is no record (as with forEach); JSON.parse never makes holes.
+    if (raw === undefined && !(index in records)) continue;
     // Its `invalid JSON` detail is in parseIngestBody's errors, which callers merge with ours;
     // reporting it here too would list the line twice. It never yields a record.
-    if (raw instanceof UnparsableRecord) return;
+    if (raw instanceof UnparsableRecord) continue;
     if (!isPlainObject(raw)) {
       errors.push({ index, field: '', message: `record must be a JSON object, got ${typeName(raw)}` });
-      return;
+      continue;
     }
+
+    // The fast path accepts only records the general path below accepts without any detail, and
+    // builds the same record; anything else (any doubt) goes the general way.
+    const quick = fast(raw, allowed, tenants);
+    if (quick !== SLOW) {
+      const t = quick.tenant_id;
+      tenantIds.add(t);
+      if (auth.tenantId !== null && t !== auth.tenantId) foreignTenant = true;
+      valid.push(quick as RecordOfKind[K]);
+      seen.add(quick);
+      continue;
+    }
+
     const bad = new Set<string>();
     const addError = (field: string, message: string): void => {
       bad.add(field);
@@ -429,13 +459,275 @@ export function validateBatch<K extends IngestKind>(kind: K, records: readonly u
 
     // Cross-field rules still run on a record with other errors, to report everything at once.
     const record = buildRecord(kind, tenant?.tenantId ?? '', values, bad, addError);
-    if (bad.size > 0) return;
-    const rec = record as RecordOfKind[K];
+    if (bad.size > 0) continue;
+    valid.push(record as RecordOfKind[K]);
+    seen.add(record);
+  }
+
+  if (!seen.duplicates) return { records: valid, errors, tenantIds: [...tenantIds], foreignTenant };
+  // A key occurs more than once: the last occurrence wins, in the order of last occurrences.
+  const byKey = new Map<string, RecordOfKind[K]>();
+  for (const rec of valid) {
     const key = `${rec.tenant_id}\u0000${recordKey(kind, rec)}`;
     // Delete first so that the Map's insertion order becomes the order of last occurrences.
     byKey.delete(key);
     byKey.set(key, rec);
-  });
-
+  }
   return { records: [...byKey.values()], errors, tenantIds: [...tenantIds], foreignTenant };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batch helpers
+
+/**
+ * Notes whether any (tenant_id, key) of the valid records repeats, without building a string
+ * key per record: per tenant, the ids (or per service the metric instants). The same identity as
+ * `tenant_id + NUL + recordKey()`: neither a tenant id nor a service can contain NUL.
+ */
+class SeenKeys {
+  duplicates = false;
+  private readonly byTenant = new Map<string, Set<string> | Map<string, Set<number>>>();
+  private lastTenant: string | null = null;
+  private last: Set<string> | Map<string, Set<number>> | null = null;
+
+  constructor(private readonly metrics: boolean) {}
+
+  add(rec: NormalizedRecord): void {
+    if (this.duplicates) return;
+    const t = rec.tenant_id;
+    let keys = t === this.lastTenant ? this.last : null;
+    if (keys === null) {
+      keys = this.byTenant.get(t) ?? null;
+      if (keys === null) this.byTenant.set(t, (keys = this.metrics ? new Map<string, Set<number>>() : new Set<string>()));
+      this.lastTenant = t;
+      this.last = keys;
+    }
+    if (this.metrics) {
+      const m = rec as MetricSampleRecord;
+      const services = keys as Map<string, Set<number>>;
+      let instants = services.get(m.service);
+      if (instants === undefined) services.set(m.service, (instants = new Set<number>()));
+      if (instants.has(m.ts_ms)) this.duplicates = true;
+      else instants.add(m.ts_ms);
+    } else {
+      const ids = keys as Set<string>;
+      const id = (rec as WorkflowRunRecord | IncidentRecord | PredictionRecord).id;
+      if (ids.has(id)) this.duplicates = true;
+      else ids.add(id);
+    }
+  }
+}
+
+/** tenant_id as checkTenant would accept it without a detail, remembering the last good id. */
+class TenantCache {
+  private lastGood: string | null = null;
+  constructor(private readonly auth: IngestAuth) {}
+
+  /** The record's tenant id, or SLOW when checkTenant would report something. */
+  resolve(value: unknown): string | Slow {
+    if (value === undefined || value === null) return this.auth.tenantId ?? SLOW;
+    if (typeof value !== 'string') return SLOW;
+    if (value !== this.lastGood) {
+      if (!TENANT_ID_PATTERN.test(value)) return SLOW;
+      this.lastGood = value;
+    }
+    return value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path: one function per kind for records that pass every check. Each field is first tested
+// with a cheap sufficient condition; when that fails the general check decides (its value is
+// used when it accepts). Any failure returns SLOW and the general path reports the details.
+
+const SLOW: unique symbol = Symbol('slow');
+type Slow = typeof SLOW;
+type FastValidator = (raw: Record<string, unknown>, allowed: ReadonlySet<string>, tenants: TenantCache) => NormalizedRecord | Slow;
+
+/** Every own enumerable key is a field of the kind (the general path reports the others). */
+function onlyAllowedKeys(raw: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const key of Object.keys(raw)) if (!allowed.has(key)) return false;
+  return true;
+}
+
+function idValue(field: string, value: unknown, required: boolean): string | null | Slow {
+  if (typeof value === 'string') {
+    // Printable ASCII with a non-space: what checkId accepts, in one pass.
+    const n = value.length;
+    if (n > 0 && n <= INGEST_LIMITS.idMaxLength) {
+      let visible = false;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c < 0x20 || c > 0x7e) break;
+        if (c !== 0x20) visible = true;
+      }
+      if (i === n && visible) return value;
+    }
+  } else if (value === undefined || value === null) {
+    return required ? SLOW : null;
+  }
+  const checked = checkId(field, value, required);
+  return checked.ok ? (checked.value as string) : SLOW;
+}
+
+function textValue(field: string, value: unknown): string | null | Slow {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' && value.length <= INGEST_LIMITS.textMaxLength) {
+    // No NUL and no surrogate at all (so none unpaired): checkText's conditions.
+    const n = value.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c === 0 || (c >= 0xd800 && c <= 0xdfff)) break;
+    }
+    if (i === n) return redact(value);
+  }
+  const checked = checkText(field, value);
+  return checked.ok ? (checked.value as string) : SLOW;
+}
+
+function enumValue(value: unknown, required: boolean, values: readonly string[]): string | null | Slow {
+  if (typeof value === 'string' && values.includes(value)) return value;
+  return !required && (value === undefined || value === null) ? null : SLOW;
+}
+
+function timestampValue(value: unknown, required: boolean): number | null | Slow {
+  if (typeof value === 'string') {
+    const ms = parseIsoTimestamp(value);
+    return ms !== null && ms >= INGEST_LIMITS.minTimestampMs && ms <= INGEST_LIMITS.maxTimestampMs ? ms : SLOW;
+  }
+  return !required && (value === undefined || value === null) ? null : SLOW;
+}
+
+function numberValue(value: unknown, required: boolean, min: number, max: number, integer: boolean): number | null | Slow {
+  if (typeof value === 'number') {
+    // NaN fails both comparisons; ±Infinity fails one (the bounds are finite).
+    if (value >= min && value <= max && (!integer || Number.isInteger(value))) return value === 0 ? 0 : value;
+    return SLOW;
+  }
+  return !required && (value === undefined || value === null) ? null : SLOW;
+}
+
+const MAX_QUANTITY = INGEST_LIMITS.maxQuantity;
+
+const FAST: { readonly [K in IngestKind]: FastValidator } = {
+  workflow_runs(raw, allowed, tenants) {
+    if (!onlyAllowedKeys(raw, allowed)) return SLOW;
+    const tenantId = tenants.resolve(own(raw, 'tenant_id'));
+    if (tenantId === SLOW) return SLOW;
+    const id = idValue('id', own(raw, 'id'), true);
+    if (id === SLOW) return SLOW;
+    const workflowId = idValue('workflow_id', own(raw, 'workflow_id'), true);
+    if (workflowId === SLOW) return SLOW;
+    const workflowName = textValue('workflow_name', own(raw, 'workflow_name'));
+    if (workflowName === SLOW) return SLOW;
+    const service = idValue('service', own(raw, 'service'), true);
+    if (service === SLOW) return SLOW;
+    const status = enumValue(own(raw, 'status'), true, WORKFLOW_RUN_STATUSES);
+    if (status === SLOW) return SLOW;
+    const started = timestampValue(own(raw, 'started_at'), true);
+    if (started === SLOW) return SLOW;
+    const finished = timestampValue(own(raw, 'finished_at'), false);
+    if (finished === SLOW) return SLOW;
+    const duration = numberValue(own(raw, 'duration_ms'), false, 0, INGEST_LIMITS.maxDurationMs, true);
+    if (duration === SLOW) return SLOW;
+    if (finished === null ? status !== 'running' : finished < (started as number)) return SLOW;
+    const record: WorkflowRunRecord = {
+      tenant_id: tenantId,
+      id: id as string,
+      workflow_id: workflowId as string,
+      workflow_name: workflowName,
+      service: service as string,
+      status: status as WorkflowRunStatus,
+      started_at_ms: started as number,
+      finished_at_ms: finished,
+      duration_ms: duration !== null ? duration : finished !== null ? finished - (started as number) : null,
+    };
+    return record;
+  },
+  incidents(raw, allowed, tenants) {
+    if (!onlyAllowedKeys(raw, allowed)) return SLOW;
+    const id = idValue('id', own(raw, 'id'), true);
+    if (id === SLOW) return SLOW;
+    const tenantId = tenants.resolve(own(raw, 'tenant_id'));
+    if (tenantId === SLOW) return SLOW;
+    const service = idValue('service', own(raw, 'service'), true);
+    if (service === SLOW) return SLOW;
+    const severity = enumValue(own(raw, 'severity'), true, INCIDENT_SEVERITIES);
+    if (severity === SLOW) return SLOW;
+    const title = textValue('title', own(raw, 'title'));
+    if (title === SLOW) return SLOW;
+    const opened = timestampValue(own(raw, 'opened_at'), true);
+    if (opened === SLOW) return SLOW;
+    const acknowledged = timestampValue(own(raw, 'acknowledged_at'), false);
+    if (acknowledged === SLOW || (acknowledged !== null && acknowledged < (opened as number))) return SLOW;
+    const resolved = timestampValue(own(raw, 'resolved_at'), false);
+    if (resolved === SLOW || (resolved !== null && resolved < (opened as number))) return SLOW;
+    const record: IncidentRecord = {
+      tenant_id: tenantId,
+      id: id as string,
+      service: service as string,
+      severity: severity as IncidentSeverity,
+      title,
+      opened_at_ms: opened as number,
+      acknowledged_at_ms: acknowledged,
+      resolved_at_ms: resolved,
+    };
+    return record;
+  },
+  metrics(raw, allowed, tenants) {
+    if (!onlyAllowedKeys(raw, allowed)) return SLOW;
+    const tenantId = tenants.resolve(own(raw, 'tenant_id'));
+    if (tenantId === SLOW) return SLOW;
+    const service = idValue('service', own(raw, 'service'), true);
+    if (service === SLOW) return SLOW;
+    const ts = timestampValue(own(raw, 'ts'), true);
+    if (ts === SLOW) return SLOW;
+    const latency = numberValue(own(raw, 'p95_latency_ms'), true, 0, MAX_QUANTITY, false);
+    if (latency === SLOW) return SLOW;
+    const throughput = numberValue(own(raw, 'throughput_rps'), true, 0, MAX_QUANTITY, false);
+    if (throughput === SLOW) return SLOW;
+    const errorRate = numberValue(own(raw, 'error_rate'), true, 0, 1, false);
+    if (errorRate === SLOW) return SLOW;
+    const record: MetricSampleRecord = {
+      tenant_id: tenantId,
+      service: service as string,
+      ts_ms: ts as number,
+      p95_latency_ms: latency as number,
+      throughput_rps: throughput as number,
+      error_rate: errorRate as number,
+    };
+    return record;
+  },
+  predictions(raw, allowed, tenants) {
+    if (!onlyAllowedKeys(raw, allowed)) return SLOW;
+    const id = idValue('id', own(raw, 'id'), true);
+    if (id === SLOW) return SLOW;
+    const tenantId = tenants.resolve(own(raw, 'tenant_id'));
+    if (tenantId === SLOW) return SLOW;
+    const model = idValue('model', own(raw, 'model'), true);
+    if (model === SLOW) return SLOW;
+    const modelVersion = idValue('model_version', own(raw, 'model_version'), false);
+    if (modelVersion === SLOW) return SLOW;
+    const runId = idValue('workflow_run_id', own(raw, 'workflow_run_id'), false);
+    if (runId === SLOW) return SLOW;
+    const predicted = timestampValue(own(raw, 'predicted_at'), true);
+    if (predicted === SLOW) return SLOW;
+    const probability = numberValue(own(raw, 'failure_probability'), true, 0, 1, false);
+    if (probability === SLOW) return SLOW;
+    const outcome = enumValue(own(raw, 'outcome'), false, PREDICTION_OUTCOMES);
+    if (outcome === SLOW) return SLOW;
+    const record: PredictionRecord = {
+      tenant_id: tenantId,
+      id: id as string,
+      model: model as string,
+      model_version: modelVersion,
+      workflow_run_id: runId,
+      predicted_at_ms: predicted as number,
+      failure_probability: probability as number,
+      outcome: outcome as PredictionOutcome | null,
+    };
+    return record;
+  },
+};

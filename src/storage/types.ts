@@ -88,6 +88,29 @@ export interface CsvRecordQuery {
 export interface Capabilities {
   /** Exactly one process may open the database (DuckDB): in-process caches can be authoritative. */
   singleProcess: boolean;
+  /**
+   * DuckDB: an in-memory index of the record keys committed in the record tables, which have no
+   * key index of their own, so ingest can skip lookups of keys that cannot exist yet.
+   */
+  recordKeys?: RecordKeyLocator;
+}
+
+/** Candidate ranges `[from, to]` (inclusive epoch ms of the table's time column) of a stored key. */
+export type KeyRanges = readonly (readonly [number, number])[];
+
+export interface RecordKeyLocator {
+  /**
+   * Where rows with the keys of `rows` (values in `columns` order, including `tenant_id`, the key
+   * columns and the table's time column) may be stored: per row null when no stored row has that
+   * key, else ranges of the time column one of which holds every stored row with the key. Null
+   * when the index cannot answer (still building after open, or disabled): look every key up.
+   * Call inside a write transaction, so no commit interleaves.
+   */
+  locate(table: TableName, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): (KeyRanges | null)[] | null;
+  /** `ready` once it covers every stored row. */
+  readonly state: 'building' | 'ready' | 'disabled' | 'closed';
+  /** Resolves when no build is running (tests). */
+  settled(): Promise<void>;
 }
 
 export type TableName =
@@ -102,6 +125,9 @@ export type TableName =
   | 'rollup_durations_day'
   | 'rollup_metrics'
   | 'rollup_predictions'
+  | 'rollup_runs_day'
+  | 'rollup_metrics_day'
+  | 'rollup_predictions_day'
   | 'tenant_services';
 
 export interface PoolStats {

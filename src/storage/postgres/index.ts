@@ -113,6 +113,44 @@ export function mapPgError(err: unknown): unknown {
   return err;
 }
 
+/** A bound value as an SQL literal of the same meaning (see inlineParams). */
+function sqlLiteral(v: SqlValue): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'bigint') return v < 0n ? `(${v.toString()})` : v.toString();
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new RangeError(`cannot bind ${v}`);
+    // Integers stay untyped integer literals (compared with BIGINT columns as a parameter would
+    // be); fractions are doubles, written with the digits that round-trip exactly.
+    // Parenthesised when negative, so `x -$1` cannot become a `--` comment.
+    if (Number.isInteger(v)) return v < 0 || Object.is(v, -0) ? `(${String(v)})` : String(v);
+    return `CAST('${String(v)}' AS DOUBLE PRECISION)`;
+  }
+  if (typeof v === 'string') return pg.escapeLiteral(v);
+  if (Array.isArray(v)) {
+    const items = v as readonly (string | number)[];
+    if (items.every((x) => typeof x === 'string')) return `CAST(ARRAY[${items.map((x) => pg.escapeLiteral(x as string)).join(', ')}] AS TEXT[])`;
+    const ints = items.every((x) => typeof x === 'number' && Number.isSafeInteger(x));
+    return `CAST(ARRAY[${items.map((x) => sqlLiteral(x)).join(', ')}] AS ${ints ? 'BIGINT[]' : 'DOUBLE PRECISION[]'})`;
+  }
+  throw new TypeError(`cannot bind a value of type ${typeof v}`);
+}
+
+/**
+ * `sql` with its `$n` placeholders replaced by literals of `params` (escaped with the driver's
+ * escapeLiteral), so it can travel in a multi-statement simple-protocol batch. Placeholders inside
+ * quoted strings, quoted identifiers and comments are left alone.
+ */
+export function inlineParams(sql: string, params: readonly SqlValue[]): string {
+  if (params.length === 0) return sql;
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$(\d+)/g, (match, n: string | undefined) => {
+    if (n === undefined) return match;
+    const i = Number(n) - 1;
+    if (i < 0 || i >= params.length) throw new RangeError(`no value for parameter $${n}`);
+    return sqlLiteral(params[i]!);
+  });
+}
+
 async function run<T>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
   try {
     const res = await client.query(sql, params as unknown[]);
@@ -205,12 +243,17 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     return rlsRole;
   }
 
-  /** Opens a read-only transaction in which row-level security limits rows to the scope. */
-  async function beginScoped(client: pg.PoolClient, tenantIds: readonly string[] | null): Promise<void> {
+  /** Statements opening a read-only transaction in which row-level security limits rows to the scope. */
+  async function scopedBeginSql(client: pg.PoolClient, tenantIds: readonly string[] | null): Promise<string[]> {
     // Tenant ids match ^[A-Za-z0-9_-]{1,64}$ (checked again here), so the literal is safe.
     const scope = tenantIds === null ? '*' : tenantIds.filter((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t)).join(',');
-    const role = (await canUseRlsRole(client)) ? 'SET LOCAL ROLE atom_app; ' : '';
-    await run(client, `BEGIN READ ONLY; ${role}SET LOCAL atom.tenant_scope = '${scope}'`);
+    const role = (await canUseRlsRole(client)) ? ['SET LOCAL ROLE atom_app'] : [];
+    return ['BEGIN READ ONLY', ...role, `SET LOCAL atom.tenant_scope = '${scope}'`];
+  }
+
+  /** Opens a read-only transaction in which row-level security limits rows to the scope. */
+  async function beginScoped(client: pg.PoolClient, tenantIds: readonly string[] | null): Promise<void> {
+    await run(client, (await scopedBeginSql(client, tenantIds)).join('; '));
   }
 
   function scopedStorage(tenantIds: readonly string[] | null): Storage {
@@ -220,10 +263,18 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
         const client = await connect();
         let broken = false;
         try {
-          await beginScoped(client, tenantIds);
-          const rows = await run<T>(client, sql, params);
-          await run(client, 'COMMIT');
-          return rows;
+          // One round trip: BEGIN, role, scope, the statement and COMMIT as one simple-protocol
+          // batch (which takes no bind parameters, so they are inlined as literals, see
+          // inlineParams). Row-level security applies exactly as with separate statements.
+          const statements = [...(await scopedBeginSql(client, tenantIds)), inlineParams(sql, params ?? []), 'COMMIT'];
+          let results: pg.QueryResult | pg.QueryResult[];
+          try {
+            results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+          } catch (err) {
+            throw mapPgError(err);
+          }
+          const all = Array.isArray(results) ? results : [results];
+          return (all[statements.length - 2]?.rows ?? []) as T[];
         } catch (err) {
           try {
             await client.query('ROLLBACK');
@@ -289,17 +340,29 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
 
   /**
    * Planner statistics: without them (autovacuum off, or right after a bulk import) PostgreSQL
-   * picked a nested loop for the predictions → runs join that took 30 s instead of 80 ms. After
-   * every 10,000 inserted rows this node runs ANALYZE on the record tables in the background.
+   * picked a nested loop for the predictions → runs join that took 30 s instead of 80 ms. Once the
+   * rows inserted since the last ANALYZE exceed 10% of the record tables (at least 10,000 rows),
+   * this node runs ANALYZE on the record and rollup tables in the background. Proportional, so at
+   * 10M rows it runs every ~1M inserted rows rather than every 10,000.
    */
   let rowsSinceAnalyze = 0;
   let analyzing = false;
+  /** Rows of the record tables as of the last ANALYZE (planner estimate). */
+  let analyzedRows = 0;
   function maybeAnalyze(): void {
-    if (rowsSinceAnalyze < 10_000 || analyzing) return;
+    if (analyzing || rowsSinceAnalyze < Math.max(10_000, analyzedRows / 10)) return;
     rowsSinceAnalyze = 0;
     analyzing = true;
     pool
       .query('ANALYZE workflow_runs, incidents, metric_samples, predictions, rollup_runs, rollup_durations_day, rollup_metrics, rollup_predictions, tenant_services')
+      .then(() =>
+        pool.query<{ n: number | null }>(
+          "SELECT sum(greatest(reltuples, 0)) AS n FROM pg_class WHERE oid IN ('workflow_runs'::regclass, 'incidents'::regclass, 'metric_samples'::regclass, 'predictions'::regclass)",
+        ),
+      )
+      .then((r) => {
+        analyzedRows = Number(r.rows[0]?.n ?? 0) || 0;
+      })
       .catch(() => undefined)
       .finally(() => {
         analyzing = false;
