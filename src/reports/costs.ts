@@ -1,8 +1,7 @@
-import type { SqlValue } from '../storage/types.ts';
 import { HOUR_MS } from './metrics/tz.ts';
-import { loadSlotAggregates } from './rollup-source.ts';
+import { loadTenantTotals, type TenantTotals } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
-import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
+import { compareText, periodJson, type ReportPeriod, type ReportQuery } from './common.ts';
 
 /** Unit prices in USD, as the API shows them. */
 export interface PriceSet {
@@ -77,40 +76,27 @@ export function defaultPriceBook(env: ReportEnv): PriceSet {
  * a DST day counts 23 or 25 hours.
  */
 export async function getCosts(env: ReportEnv, q: ReportQuery): Promise<CostsRow[]> {
-  const { storage } = env;
-  const params: SqlValue[] = [];
-  const tenants = await storage.query<Record<string, unknown>>(
-    `SELECT tenant_id, price_workflow_run_micros, price_metric_sample_micros, price_prediction_micros
-     FROM tenants WHERE ${tenantFilter(storage.dialect, 'tenant_id', q, params)}`,
-    params,
-  );
-  // Record counts from the 15-minute rollups (raw rows only for partial edge slots).
-  const counts = new Map<string, Record<string, number>>();
-  for (const a of await loadSlotAggregates(storage, q, ['runs', 'samples', 'predictions'], true)) {
-    const c = counts.get(a.tenant_id) ?? {};
-    c[a.kind] = a.n;
-    counts.set(a.tenant_id, c);
-  }
-  const rows = tenants.map((t): Record<string, unknown> => {
-    const c = counts.get(String(t.tenant_id)) ?? {};
-    return { ...t, workflow_runs: c.runs ?? 0, metric_samples: c.samples ?? 0, predictions: c.predictions ?? 0 };
-  });
+  return costsRowsFrom(env, q, await loadTenantTotals(env.storage, q));
+}
+
+/** Costs rows, ordered by tenant, from the period totals (one statement, shared with the overview). */
+export function costsRowsFrom(env: ReportEnv, q: ReportQuery, totals: readonly TenantTotals[]): CostsRow[] {
   const hours = (q.toMs - q.fromMs) / HOUR_MS;
   const defaults = env.config.prices;
-  return rows
-    .map((r): CostsRow => {
-      const runMicros = BigInt(numOrNull(r.price_workflow_run_micros) ?? defaults.workflowRunMicros);
-      const sampleMicros = BigInt(numOrNull(r.price_metric_sample_micros) ?? defaults.metricSampleMicros);
-      const predictionMicros = BigInt(numOrNull(r.price_prediction_micros) ?? defaults.predictionMicros);
-      const runs = num(r.workflow_runs);
-      const samples = num(r.metric_samples);
-      const predictions = num(r.predictions);
+  return totals
+    .map((t): CostsRow => {
+      const runMicros = BigInt(t.tenant.price_workflow_run_micros ?? defaults.workflowRunMicros);
+      const sampleMicros = BigInt(t.tenant.price_metric_sample_micros ?? defaults.metricSampleMicros);
+      const predictionMicros = BigInt(t.tenant.price_prediction_micros ?? defaults.predictionMicros);
+      const runs = t.runs;
+      const samples = t.samples;
+      const predictions = t.predictions;
       const workflowMicros = BigInt(runs) * runMicros;
       const monitoringMicros = BigInt(samples) * sampleMicros;
       const predictionCostMicros = BigInt(predictions) * predictionMicros;
       const totalCost = usd(workflowMicros + monitoringMicros + predictionCostMicros);
       return {
-        tenant_id: String(r.tenant_id),
+        tenant_id: t.tenant.tenant_id,
         workflow_runs: runs,
         metric_samples: samples,
         predictions,

@@ -93,6 +93,26 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
   const params: SqlValue[] = [q.toMs];
   const scopeServices = tenantFilter(d, 'tenant_id', q, params);
   const scopeOpen = tenantFilter(d, 'tenant_id', q, params);
+  // The newest sample's time per service is a correlated max(ts): PostgreSQL answers it with one
+  // backward probe of the (tenant_id, service, ts_ms) primary key, DuckDB decorrelates it into a
+  // grouped scan. The sample row itself: on PostgreSQL a LATERAL … LIMIT 1 keeps it a primary-key
+  // lookup per service (a plain join on the key was hash-joined against a seq scan of every
+  // sample); DuckDB joins it back.
+  const sampleJoin =
+    storage.engine === 'postgres'
+      ? `SELECT l.tenant_id, l.service, l.ts_ms AS latest_ts_ms,
+           m.p95_latency_ms, m.error_rate, m.throughput_rps,
+           o.open_count, o.open_critical
+    FROM latest l
+    LEFT JOIN LATERAL (
+      SELECT p95_latency_ms, error_rate, throughput_rps FROM metric_samples x
+      WHERE x.tenant_id = l.tenant_id AND x.service = l.service AND x.ts_ms = l.ts_ms LIMIT 1
+    ) m ON TRUE`
+      : `SELECT l.tenant_id, l.service, l.ts_ms AS latest_ts_ms,
+           m.p95_latency_ms, m.error_rate, m.throughput_rps,
+           o.open_count, o.open_critical
+    FROM latest l
+    LEFT JOIN metric_samples m ON m.tenant_id = l.tenant_id AND m.service = l.service AND m.ts_ms = l.ts_ms`;
   // tenant_services counts, per (tenant, service), the stored records naming it (maintained at
   // ingest), so the service list needs no scan of the record tables.
   const servicesSql = `
@@ -112,11 +132,7 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
       WHERE opened_at_ms < $1 AND (resolved_at_ms IS NULL OR resolved_at_ms >= $1) AND ${scopeOpen}
       GROUP BY tenant_id, service
     )
-    SELECT l.tenant_id, l.service, l.ts_ms AS latest_ts_ms,
-           m.p95_latency_ms, m.error_rate, m.throughput_rps,
-           o.open_count, o.open_critical
-    FROM latest l
-    LEFT JOIN metric_samples m ON m.tenant_id = l.tenant_id AND m.service = l.service AND m.ts_ms = l.ts_ms
+    ${sampleJoin}
     LEFT JOIN open_incidents o ON o.tenant_id = l.tenant_id AND o.service = l.service`;
 
   const outageParams: SqlValue[] = [q.fromMs, q.toMs];

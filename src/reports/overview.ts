@@ -1,7 +1,7 @@
-import type { Storage, SqlValue } from '../storage/types.ts';
+import type { Storage } from '../storage/types.ts';
 import type { ReportDefinition } from './registry.ts';
-import { compareText, num, numOrNull, periodJson, ratio, tenantFilter, type ReportQuery } from './common.ts';
-import { loadP95Durations, loadSlotAggregates } from './rollup-source.ts';
+import { compareText, periodJson, ratio, type ReportQuery } from './common.ts';
+import { loadP95Durations, loadTenantTotals, type TenantTotals } from './rollup-source.ts';
 
 export interface OverviewRow {
   tenant_id: string;
@@ -36,46 +36,36 @@ export const OVERVIEW_COLUMNS = [
  * GET /reports/overview: one row per tenant in scope, including tenants without data
  * (counts 0, averages null — contract reading 2). Counts and sums come from the 15-minute
  * rollups plus raw edge slots; p95 is exact for small tenants and from the sketch for large ones.
+ * Two statements: the tenants with their totals, then the p95 of those with finished runs.
  */
 export async function getOverview(storage: Storage, q: ReportQuery): Promise<OverviewRow[]> {
-  const params: SqlValue[] = [];
-  const tenants = await storage.query<{ tenant_id: string; name: string }>(
-    `SELECT tenant_id, name FROM tenants WHERE ${tenantFilter(storage.dialect, 'tenant_id', q, params)}`,
-    params,
-  );
-  const aggregates = await loadSlotAggregates(storage, q, ['runs', 'samples', 'predictions'], true);
-  const byTenant = new Map<string, Record<string, unknown>>();
-  for (const t of tenants) byTenant.set(t.tenant_id, { tenant_id: t.tenant_id, tenant_name: t.name });
-  for (const a of aggregates) {
-    const row = byTenant.get(a.tenant_id);
-    if (!row) continue;
-    if (a.kind === 'runs') Object.assign(row, { total: a.n, failed: a.failed, finished: a.finished, duration_sum: a.sum1 });
-    if (a.kind === 'samples') Object.assign(row, { samples: a.n, latency_sum: a.sum1, throughput_sum: a.sum2 });
-    if (a.kind === 'predictions') Object.assign(row, { predictions: a.n, probability_sum: a.sum1 });
-  }
-  const finished = new Map([...byTenant].map(([t, r]) => [t, num(r.finished)]));
-  const p95 = await loadP95Durations(storage, q, finished);
-  for (const [t, v] of p95) byTenant.get(t)!.p95 = v;
-  return [...byTenant.values()].map(toOverviewRow).sort((a, b) => compareText(a.tenant_id, b.tenant_id));
+  const totals = await loadTenantTotals(storage, q);
+  return overviewRowsFrom(totals, await loadOverviewP95(storage, q, totals));
 }
 
-function toOverviewRow(r: Record<string, unknown>): OverviewRow {
-  const failed = num(r.failed);
-  const finished = num(r.finished);
-  const samples = num(r.samples);
-  const predictions = num(r.predictions);
+/** p95 durations of the tenants in `totals` that have finished runs in the period. */
+export function loadOverviewP95(storage: Storage, q: ReportQuery, totals: readonly TenantTotals[]): Promise<Map<string, number>> {
+  return loadP95Durations(storage, q, new Map(totals.map((t) => [t.tenant.tenant_id, t.finished])));
+}
+
+/** Overview rows, ordered by tenant, from the period totals and p95 durations. */
+export function overviewRowsFrom(totals: readonly TenantTotals[], p95: ReadonlyMap<string, number>): OverviewRow[] {
+  return totals.map((t) => toOverviewRow(t, p95.get(t.tenant.tenant_id) ?? null)).sort((a, b) => compareText(a.tenant_id, b.tenant_id));
+}
+
+function toOverviewRow(t: TenantTotals, p95: number | null): OverviewRow {
   return {
-    tenant_id: String(r.tenant_id),
-    tenant_name: String(r.tenant_name),
-    total_workflows: num(r.total),
-    failed_workflows: failed,
-    failure_rate_percent: finished === 0 ? null : (100 * failed) / finished,
-    avg_duration_ms: ratio(numOrNull(r.duration_sum), finished),
-    p95_duration_ms: finished === 0 ? null : numOrNull(r.p95),
-    avg_p95_latency_ms: ratio(numOrNull(r.latency_sum), samples),
-    avg_throughput_rps: ratio(numOrNull(r.throughput_sum), samples),
-    total_predictions: predictions,
-    avg_failure_probability: ratio(numOrNull(r.probability_sum), predictions),
+    tenant_id: t.tenant.tenant_id,
+    tenant_name: t.tenant.name,
+    total_workflows: t.runs,
+    failed_workflows: t.failed,
+    failure_rate_percent: t.finished === 0 ? null : (100 * t.failed) / t.finished,
+    avg_duration_ms: ratio(t.durationSum, t.finished),
+    p95_duration_ms: t.finished === 0 ? null : p95,
+    avg_p95_latency_ms: ratio(t.latencySum, t.samples),
+    avg_throughput_rps: ratio(t.throughputSum, t.samples),
+    total_predictions: t.predictions,
+    avg_failure_probability: ratio(t.probabilitySum, t.predictions),
   };
 }
 

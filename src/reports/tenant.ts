@@ -1,13 +1,15 @@
-import { getTenantRow, toTenantJson } from '../tenancy/tenant-service.ts';
+import { TenantNotFoundError } from '../domain/errors.ts';
+import { toTenantJson } from '../tenancy/tenant-service.ts';
 import { periodJson, type ReportPeriod, type ReportQuery } from './common.ts';
-import { getCosts, type CostsRow } from './costs.ts';
+import { costsRowsFrom, type CostsRow } from './costs.ts';
 import { getHealth, type HealthRow } from './health.ts';
 import type { Granularity } from './metrics/buckets.ts';
 import { DEFAULT_THRESHOLD } from './metrics/classification.ts';
 import { getMttr, type MttrRow } from './mttr.ts';
-import { getOverview, type OverviewRow } from './overview.ts';
+import { loadOverviewP95, overviewRowsFrom, type OverviewRow } from './overview.ts';
 import { getPredictionReport, type PredictionRow } from './predictions.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
+import { loadTenantTotals } from './rollup-source.ts';
 import { getTrends, pathTenantOf, type TrendPoint } from './trends.ts';
 
 /**
@@ -39,19 +41,29 @@ export interface TenantReport {
   trends: { granularity: Granularity; tz: string; points: TrendPoint[] };
 }
 
-/** The one-tenant report (shape above); `q` must be scoped to exactly that tenant. */
+/**
+ * The one-tenant report (shape above); `q` must be scoped to exactly that tenant. The sections
+ * share their inputs: one statement reads the tenant row with its period totals (overview and
+ * costs, and the tenant itself), the p95 follows it; MTTR, health, predictions and trends run
+ * beside them.
+ */
 export async function getTenantReport(env: ReportEnv, q: ReportQuery): Promise<TenantReport> {
   const tenantId = pathTenantOf(q);
-  const [tenantRow, overview, mttr, costs, health, predictions, trends] = await Promise.all([
-    getTenantRow(env.storage, tenantId),
-    getOverview(env.storage, q),
+  const totalsAndP95 = (async () => {
+    const totals = await loadTenantTotals(env.storage, q);
+    if (!totals.some((t) => t.tenant.tenant_id === tenantId)) throw new TenantNotFoundError();
+    return { totals, p95: await loadOverviewP95(env.storage, q, totals) };
+  })();
+  const [{ totals, p95 }, mttr, health, predictions, trends] = await Promise.all([
+    totalsAndP95,
     getMttr(env, q, { groupBy: null }),
-    getCosts(env, q),
     getHealth(env, q),
     getPredictionReport(env, q, DEFAULT_THRESHOLD),
     getTrends(env, q, 'day'),
   ]);
-  const { id, name, created_at } = toTenantJson(tenantRow);
+  const overview = overviewRowsFrom(totals, p95);
+  const costs = costsRowsFrom(env, q, totals);
+  const { id, name, created_at } = toTenantJson(totals.find((t) => t.tenant.tenant_id === tenantId)!.tenant);
   return {
     period: periodJson(q),
     tenant: { id, name, created_at },

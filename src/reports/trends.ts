@@ -1,10 +1,10 @@
 import { ValidationError } from '../domain/errors.ts';
-import type { SqlValue } from '../storage/types.ts';
+import type { Dialect, SqlValue } from '../storage/types.ts';
 import { GRANULARITIES, bucketIndexFor, generateBuckets, type Bucket, type Granularity } from './metrics/buckets.ts';
 import { MINUTE_MS } from './metrics/tz.ts';
-import { SLOT_MS } from '../ingest/rollups.ts';
+import { DAY_MS, SLOT_MS } from '../ingest/rollups.ts';
 import { FINISHED_RUN_SQL, num, numOrNull, ratio, type ReportQuery } from './common.ts';
-import { loadSlotAggregates } from './rollup-source.ts';
+import { slotUnionSql } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
 /** One trend bucket (contract "GET /reports/trends/{tenant_id}", precise readings 5 and 10). */
@@ -108,9 +108,6 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
   const tenantId = pathTenantOf(q);
   const buckets = generateBuckets(q.fromMs, q.toMs, q.tz, granularity);
   const slotMs = slotSizeFor(buckets);
-  const slots = slotMs === SLOT_MS ? await loadRolledUpSlots(env, q, tenantId) : await loadRawSlots(env, q, tenantId, slotMs);
-  // Fold in slot order, so floating-point sums do not depend on the order rows came back in.
-  slots.sort((a, b) => a.slot - b.slot);
 
   const acc: Accumulator[] = buckets.map(() => ({
     workflows: 0,
@@ -122,10 +119,7 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
     samples: 0,
     latencySum: 0,
   }));
-  for (const s of slots) {
-    const i = bucketIndexFor(buckets, Math.max(s.slot * slotMs, q.fromMs));
-    if (i < 0) continue; // unreachable: SQL selected [from, to) only
-    const a = acc[i];
+  const add = (a: Accumulator, s: SlotRow) => {
     switch (s.kind) {
       case 'runs':
         a.workflows += s.n;
@@ -144,6 +138,22 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
         a.latencySum += s.value_sum ?? 0;
         break;
     }
+  };
+  if (slotMs === SLOT_MS) {
+    // Bucket starts lie on 15-minute slots: SQL sums the rollups straight into buckets, so only
+    // one row per (kind, bucket) leaves the engine.
+    for (const r of await loadRolledUpBuckets(env, q, tenantId, buckets)) {
+      const a = acc[r.slot];
+      if (a) add(a, r);
+    }
+  } else {
+    const slots = await loadRawSlots(env, q, tenantId, slotMs);
+    // Fold in slot order, so floating-point sums do not depend on the order rows came back in.
+    slots.sort((a, b) => a.slot - b.slot);
+    for (const s of slots) {
+      const i = bucketIndexFor(buckets, Math.max(s.slot * slotMs, q.fromMs));
+      if (i >= 0) add(acc[i], s); // i < 0 is unreachable: SQL selected [from, to) only
+    }
   }
 
   const points = buckets.map((b, i) => toTrendPoint(b, acc[i]));
@@ -151,20 +161,53 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
 }
 
 /**
- * Slots from the 15-minute rollups (runs, predictions, samples; raw rows only for partial edge
- * slots) and incidents from raw rows (they are few). Used whenever buckets fall on 15 minutes.
+ * SQL for the bucket index of a 15-minute `slot` column. Buckets are cut into runs of equal width
+ * (in slots); within a run the index is affine in the slot, so a short CASE over the runs (one for
+ * a fixed-offset zone, a few more around DST transitions and partial edge buckets) maps every slot
+ * exactly as `bucketIndexFor` would. Bucket 0 starts at the slot holding `from`.
  */
-async function loadRolledUpSlots(env: ReportEnv, q: ReportQuery, tenantId: string): Promise<SlotRow[]> {
-  const aggregates = await loadSlotAggregates(env.storage, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples'], false);
-  const incidents = await env.storage.query<Record<string, unknown>>(
-    `SELECT ${env.storage.dialect.floorDiv('opened_at_ms', SLOT_MS)} AS slot, count(*) AS n
-     FROM incidents WHERE tenant_id = $3 AND opened_at_ms >= $1 AND opened_at_ms < $2 GROUP BY 1`,
-    [q.fromMs, q.toMs, tenantId],
+export function bucketIndexSql(d: Dialect, slot: string, buckets: readonly Bucket[], fromMs: number, toMs: number): string {
+  const starts = buckets.map((b, i) => (i === 0 ? Math.floor(fromMs / SLOT_MS) : b.startMs / SLOT_MS));
+  const end = Math.ceil(toMs / SLOT_MS);
+  const runs: { start: number; width: number; first: number }[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const width = (i + 1 < starts.length ? starts[i + 1]! : end) - starts[i]!;
+    const last = runs[runs.length - 1];
+    if (last && last.width === width && starts[i] === last.start + (i - last.first) * last.width) continue;
+    runs.push({ start: starts[i]!, width, first: i });
+  }
+  const expr = (r: (typeof runs)[number]) => `(${r.first} + ${d.floorDiv(`${slot} - ${r.start}`, r.width)})`;
+  if (runs.length === 1) return expr(runs[0]!);
+  const whens = runs.slice(0, -1).map((r, k) => `WHEN ${slot} < ${runs[k + 1]!.start} THEN ${expr(r)}`);
+  return `CASE ${whens.join(' ')} ELSE ${expr(runs[runs.length - 1]!)} END`;
+}
+
+/**
+ * Sums per (kind, bucket): runs, predictions and samples from the 15-minute rollups (raw rows
+ * only for partial edge slots), incidents from raw rows (they are few), in one statement.
+ * `slot` of the returned rows is the bucket index.
+ */
+async function loadRolledUpBuckets(env: ReportEnv, q: ReportQuery, tenantId: string, buckets: readonly Bucket[]): Promise<SlotRow[]> {
+  const d = env.storage.dialect;
+  const params: SqlValue[] = [];
+  // Buckets whose edges all lie on UTC midnights (day or week buckets in UTC) hold whole UTC days:
+  // those are read from the day rollups; any other bucketing keeps to slots.
+  const days = buckets.every((b, i) => i === 0 || b.startMs % DAY_MS === 0);
+  const union = slotUnionSql(d, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples', 'incidents'], params, { days });
+  const rows = await env.storage.query<Record<string, unknown>>(
+    `SELECT kind, ${bucketIndexSql(d, 'slot', buckets, q.fromMs, q.toMs)} AS b, sum(n) AS n, sum(failed) AS failed,
+            sum(finished) AS finished, sum(sum1) AS value_sum
+     FROM (${union}) u GROUP BY 1, 2`,
+    params,
   );
-  return [
-    ...aggregates.map((a) => ({ kind: a.kind, slot: a.slot, n: a.n, failed: a.failed, finished: a.finished, value_sum: a.sum1 })),
-    ...incidents.map((r) => ({ kind: 'incidents' as const, slot: num(r.slot), n: num(r.n), failed: 0, finished: 0, value_sum: null })),
-  ];
+  return rows.map((r) => ({
+    kind: String(r.kind) as SlotRow['kind'],
+    slot: num(r.b),
+    n: num(r.n),
+    failed: num(r.failed),
+    finished: num(r.finished),
+    value_sum: numOrNull(r.value_sum),
+  }));
 }
 
 /** Every kind from raw rows, for zones whose bucket edges are not on 15-minute marks. */

@@ -63,6 +63,27 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['predictions', 'bigint'],
     ['probability_sum', 'double'],
   ],
+  rollup_runs_day: [
+    ['tenant_id', 'text'],
+    ['day', 'bigint'],
+    ['runs', 'bigint'],
+    ['failed', 'bigint'],
+    ['finished', 'bigint'],
+    ['duration_sum_ms', 'bigint'],
+  ],
+  rollup_metrics_day: [
+    ['tenant_id', 'text'],
+    ['day', 'bigint'],
+    ['samples', 'bigint'],
+    ['latency_sum', 'double'],
+    ['throughput_sum', 'double'],
+  ],
+  rollup_predictions_day: [
+    ['tenant_id', 'text'],
+    ['day', 'bigint'],
+    ['predictions', 'bigint'],
+    ['probability_sum', 'double'],
+  ],
   tenant_services: [
     ['tenant_id', 'text'],
     ['service', 'text'],
@@ -97,4 +118,8 @@ export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: re
   rollup_metrics: { keys: ['tenant_id', 'slot'], values: ['samples', 'latency_sum', 'throughput_sum'] },
   rollup_predictions: { keys: ['tenant_id', 'slot'], values: ['predictions', 'probability_sum'] },
   tenant_services: { keys: ['tenant_id', 'service'], values: ['records'] },
+  // Per UTC day, the same values as the slot tables above (migrations 004 DuckDB / 006 PostgreSQL).
+  rollup_runs_day: { keys: ['tenant_id', 'day'], values: ['runs', 'failed', 'finished', 'duration_sum_ms'] },
+  rollup_metrics_day: { keys: ['tenant_id', 'day'], values: ['samples', 'latency_sum', 'throughput_sum'] },
+  rollup_predictions_day: { keys: ['tenant_id', 'day'], values: ['predictions', 'probability_sum'] },
 };

@@ -1,6 +1,8 @@
 /**
  * Rollups maintained at ingest equal rollups rebuilt from raw rows, after random sequences of
- * inserts and updates (a run moving running → failed, durations and start times changing).
+ * inserts and updates (a run moving running → failed, durations and start times changing, also
+ * across UTC days), for the 15-minute slot tables and the day tables alike; and the day tables
+ * equal the slot tables summed per day.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -19,6 +21,10 @@ const ROLLUPS: [string, string, string[]][] = [
   ['rollup_metrics', 'tenant_id, slot', ['samples', 'latency_sum', 'throughput_sum']],
   ['rollup_predictions', 'tenant_id, slot', ['predictions', 'probability_sum']],
   ['tenant_services', 'tenant_id, service', ['records']],
+  // Day rollups (per UTC day): maintained from the same deltas, rebuilt straight from raw rows.
+  ['rollup_runs_day', 'tenant_id, day', ['runs', 'failed', 'finished', 'duration_sum_ms']],
+  ['rollup_metrics_day', 'tenant_id, day', ['samples', 'latency_sum', 'throughput_sum']],
+  ['rollup_predictions_day', 'tenant_id, day', ['predictions', 'probability_sum']],
 ];
 
 const FLOAT_COLUMNS = new Set(['latency_sum', 'throughput_sum', 'probability_sum']);
@@ -81,6 +87,35 @@ function assertSameRollups(a: Record<string, Record<string, unknown>[]>, b: Reco
   }
 }
 
+/** Each day table equals its slot table summed per UTC day (96 slots). */
+function assertDaysEqualSlots(snap: Record<string, Record<string, unknown>[]>): void {
+  for (const [slotTable, dayTable] of [
+    ['rollup_runs', 'rollup_runs_day'],
+    ['rollup_metrics', 'rollup_metrics_day'],
+    ['rollup_predictions', 'rollup_predictions_day'],
+  ] as const) {
+    const values = ROLLUPS.find(([t]) => t === dayTable)![2];
+    const folded = new Map<string, Record<string, number>>();
+    for (const row of snap[slotTable]!) {
+      const key = `${String(row.tenant_id)}|${Math.floor(Number(row.slot) / 96)}`;
+      const cell = folded.get(key) ?? Object.fromEntries(values.map((v) => [v, 0]));
+      for (const v of values) cell[v]! += Number(row[v]);
+      folded.set(key, cell);
+    }
+    const days = snap[dayTable]!;
+    const nonEmpty = [...folded].filter(([, c]) => c[values[0]!] !== 0);
+    assert.equal(days.length, nonEmpty.length, `${dayTable} row count`);
+    for (const row of days) {
+      const cell = folded.get(`${String(row.tenant_id)}|${Number(row.day)}`);
+      assert.ok(cell, `${dayTable} ${String(row.tenant_id)} day ${String(row.day)} has no slots`);
+      for (const v of values) {
+        if (FLOAT_COLUMNS.has(v)) assert.ok(Math.abs(Number(row[v]) - cell[v]!) <= 1e-9 * Math.max(1, Math.abs(cell[v]!)), `${dayTable}.${v}`);
+        else assert.equal(Number(row[v]), cell[v], `${dayTable}.${v}`);
+      }
+    }
+  }
+}
+
 await describeEachEngine('rollups', (engine) => {
   let db: TestDatabase;
   let storage: Storage;
@@ -136,9 +171,11 @@ await describeEachEngine('rollups', (engine) => {
             );
           }
           const maintained = await snapshot(storage);
+          assertDaysEqualSlots(maintained);
           await rebuildRollups(storage);
           const rebuilt = await snapshot(storage);
           assertSameRollups(maintained, rebuilt);
+          assertDaysEqualSlots(rebuilt);
         },
       ),
       { numRuns: 12, endOnFailure: true },
