@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 import type { TenantScope } from './types.ts';
 
@@ -18,14 +18,38 @@ import type { TenantScope } from './types.ts';
 export function buildCacheKey(parts: Record<string, unknown>): string {
   const canonical = canonicalize(parts, '$');
   // The version prefix lets a future encoding change never collide with old keys.
-  return 'v1:' + createHash('sha256').update(canonical).digest('hex');
+  return 'v1:' + sha256Hex(canonical);
+}
+
+/**
+ * The generation-independent part of a report's cache key: everything the answer depends on
+ * except the data generation (see {@link entryKey}). A pure function of its arguments, so callers
+ * may keep it for requests with the same scope and parameters. Same encoding rules as
+ * {@link buildCacheKey}; a different version prefix, so the two kinds never collide.
+ */
+export function cacheKeyBase(scope: TenantScope, parts: Record<string, unknown>): string {
+  return 'v2:' + sha256Hex(canonicalize({ scope: normalizeScope(scope), parts }, '$'));
+}
+
+/**
+ * The key of an entry: its base and the generation it was computed at. The base has a fixed
+ * length (a digest), so the pair is unambiguous whatever characters the generation holds.
+ */
+export function entryKey(keyBase: string, generation: string): string {
+  return `${keyBase}:${generation}`;
 }
 
 /** Sorted, de-duplicated tenant list (or 'all'), so equal scopes give equal keys. */
 export function normalizeScope(scope: TenantScope): readonly string[] | 'all' {
   if (scope === 'all') return 'all';
+  if (scope.length === 1) return scope;
   return [...new Set(scope)].sort();
 }
+
+const sha256Hex: (text: string) => string =
+  typeof oneShotHash === 'function'
+    ? (text) => oneShotHash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text).digest('hex');
 
 function canonicalize(value: unknown, path: string): string {
   switch (typeof value) {

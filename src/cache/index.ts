@@ -3,9 +3,10 @@ import { createMemoryReportCache } from './memory-cache.ts';
 import { createRedisReportCache } from './redis-cache.ts';
 import type { CacheMetricsSink, Logger, ReportCache } from './types.ts';
 
-export { buildCacheKey, normalizeScope } from './cache-key.ts';
+export { buildCacheKey, cacheKeyBase, entryKey, normalizeScope } from './cache-key.ts';
 export type {
   CacheMetricsSink,
+  CacheLookup,
   CacheResult,
   CacheStatus,
   CachedAnswer,

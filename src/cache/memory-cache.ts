@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 
-import { normalizeScope } from './cache-key.ts';
+import { entryKey, normalizeScope } from './cache-key.ts';
 import { getOrCompute } from './get-or-compute.ts';
 import type { CacheMetricsSink, ReportCache, TenantScope } from './types.ts';
 
@@ -26,12 +26,24 @@ export function createMemoryReportCache(options: MemoryCacheOptions): ReportCach
   let allGeneration = 0;
   let closed = false;
 
+  function generationOf(scope: TenantScope): string | null {
+    if (!enabled || closed) return null;
+    if (scope === 'all') return `m.${allGeneration}`;
+    // The common single-tenant scope without building arrays.
+    if (scope.length === 1) return `m.${generations.get(scope[0]!) ?? 0}`;
+    const normalized = normalizeScope(scope) as readonly string[];
+    return ['m', ...normalized.map((t) => generations.get(t) ?? 0)].join('.');
+  }
+
+  function entryOf(key: string): string | null {
+    const value = entries && !closed ? entries.get(key) : undefined;
+    metrics?.recordCacheResult(value === undefined ? 'miss' : 'hit');
+    return value ?? null;
+  }
+
   const cache: ReportCache = {
     async getGeneration(scope: TenantScope) {
-      if (!enabled || closed) return null;
-      const normalized = normalizeScope(scope);
-      if (normalized === 'all') return `m.${allGeneration}`;
-      return ['m', ...normalized.map((t) => generations.get(t) ?? 0)].join('.');
+      return generationOf(scope);
     },
 
     async bumpGeneration(tenantIds: readonly string[]) {
@@ -41,9 +53,16 @@ export function createMemoryReportCache(options: MemoryCacheOptions): ReportCach
     },
 
     async get(key: string) {
-      const value = entries && !closed ? entries.get(key) : undefined;
-      metrics?.recordCacheResult(value === undefined ? 'miss' : 'hit');
-      return value ?? null;
+      return entryOf(key);
+    },
+
+    async lookup(scope: TenantScope, keyBase: string) {
+      const generation = generationOf(scope);
+      if (generation === null) {
+        metrics?.recordCacheResult('miss');
+        return { generation, value: null };
+      }
+      return { generation, value: entryOf(entryKey(keyBase, generation)) };
     },
 
     async set(key: string, value: string, ttlSeconds = defaultTtlSeconds) {
@@ -51,7 +70,7 @@ export function createMemoryReportCache(options: MemoryCacheOptions): ReportCach
       entries.set(key, value, { ttl: ttlSeconds * 1000 });
     },
 
-    getOrCompute: (computation) => getOrCompute(cache, metrics, computation),
+    getOrCompute: (computation) => getOrCompute(cache, computation),
 
     status: () => 'memory',
 

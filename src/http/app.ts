@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { lazyChildLoggerFactory } from '../observability/lazy-logger.ts';
 import type { AppDeps } from './context.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { answerClientError, answerFrameworkError, registerErrorHandling } from './plugins/errors.ts';
@@ -46,6 +47,8 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
     connectionTimeout: config.requestTimeoutMs,
     // Fastify's own per-request lines are replaced by the single line of the onResponse hook.
     logController: new LogController({ disableRequestLogging: true }),
+    // Request loggers are built when first written to, not for every request.
+    ...(opts.logger ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     genReqId: () => crypto.randomUUID(),
     // Strict: no coercion of "1" into 1, nothing silently removed (contract: strings are not numbers).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -56,9 +59,11 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
   registerErrorHandling(app);
   registerSecurityHeaders(app);
-  app.addHook('onRequest', async (req, reply) => {
+  // Hooks that run on every request are callback-style: no promise per hook and request.
+  app.addHook('onRequest', (req, reply, done) => {
     // Quoted in masked 5xx messages; lets a user's report be matched with the log line.
     reply.raw.setHeader('x-request-id', req.id);
+    done();
   });
   // Documentation and dashboard files are public; everything else needs a key.
   app.addHook('onRoute', (route) => {
@@ -66,7 +71,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
   });
   registerAuth(app, deps.auth);
   // One structured line per request; the key never appears (only the tenant it resolved to).
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
     const durationMs = reply.elapsedTime;
     deps.metrics.observeHttpRequest({ method: req.method, route, statusCode: reply.statusCode, durationSeconds: durationMs / 1000 });
@@ -82,6 +87,7 @@ export async function buildApp(deps: AppDeps, opts: AppOptions = {}): Promise<Fa
       },
       'request',
     );
+    done();
   });
   await registerRateLimit(app, {
     max: config.rateLimit.max,

@@ -1,12 +1,18 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** API keys are 32 random bytes; only their SHA-256 is stored (a slow hash adds nothing at this entropy). */
 export function generateKey(prefix: 'atom_admin' | 'atom_tk'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
+// crypto.hash (Node ≥ 20.12) hashes in one call, without a Hash object per key: it runs on every request.
+const sha256Hex: (text: string) => string =
+  typeof oneShotHash === 'function'
+    ? (text) => oneShotHash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return sha256Hex(key);
 }
 
 export function generateKeyId(): string {

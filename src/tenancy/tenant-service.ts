@@ -193,9 +193,10 @@ export async function revokeKey(ctx: ServiceContext, keyId: string) {
     ),
   );
   if (!rows[0]) {
-    const any = await ctx.storage.query('SELECT 1 AS x FROM api_keys WHERE key_id = $1', [keyId]);
+    const any = await ctx.storage.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE key_id = $1', [keyId]);
     if (!any.length) throw new NotFoundError('key_not_found', `No key with id "${keyId}"`);
-    return { key_id: keyId, revoked: true, keyHash: null };
+    // Already revoked (maybe through another node): still returned, so this node forgets it at once too.
+    return { key_id: keyId, revoked: true, keyHash: any[0]!.key_hash };
   }
   return { key_id: keyId, revoked: true, revoked_at: new Date(revokedAt).toISOString(), keyHash: rows[0].key_hash };
 }

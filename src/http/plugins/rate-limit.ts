@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
@@ -17,6 +18,11 @@ interface LimiterLogger {
 export interface RateLimitCounter {
   /** Counts one request under `key`; resolves to the count so far in this window and the ms until it ends. */
   incr(key: string): Promise<{ current: number; ttl: number }>;
+  /**
+   * Counts one request at once when this can be done without I/O (counts kept in this node's
+   * memory), else returns undefined without counting: the caller then uses `incr`.
+   */
+  incrNow?(key: string): { current: number; ttl: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,7 @@ if ttl < 0 then
 end
 return {current, ttl}
 `;
+const INCR_WINDOW_SHA = createHash('sha1').update(INCR_WINDOW).digest('hex');
 
 /**
  * Creates the counters. With Redis, a Redis outage never fails or blocks a request: counting
@@ -64,7 +71,7 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
   }
 
   if (!options.redisUrl) {
-    return { incr: async (key) => incrLocal(key), close: async () => undefined };
+    return { incr: async (key) => incrLocal(key), incrNow: incrLocal, close: async () => undefined };
   }
 
   const redis = new Redis(options.redisUrl, {
@@ -73,8 +80,11 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
     connectTimeout: 1000,
     commandTimeout: 500,
     maxRetriesPerRequest: 0,
+    // Concurrent requests' counts issued in one event-loop tick share one write to Redis.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 2000),
   });
+  const windowArg = String(windowMs);
   let usingRedis = false;
   let closed = false;
   // Outages are reported by the report cache (one warning); here an info line says what changed.
@@ -91,11 +101,24 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
   });
   const redisKey = (key: string): string => `${options.keyPrefix}rl:${key}`;
 
+  // EVALSHA: Redis neither receives nor hashes the script text on every request; EVAL loads it
+  // again after a Redis restart forgot it (NOSCRIPT).
+  async function incrWindow(key: string): Promise<[number, number]> {
+    try {
+      return (await redis.evalsha(INCR_WINDOW_SHA, 1, redisKey(key), windowArg)) as [number, number];
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        return (await redis.eval(INCR_WINDOW, 1, redisKey(key), windowArg)) as [number, number];
+      }
+      throw err;
+    }
+  }
+
   return {
     async incr(key) {
       if (redis.status === 'ready') {
         try {
-          const reply = (await redis.eval(INCR_WINDOW, 1, redisKey(key), String(windowMs))) as [number, number];
+          const reply = await incrWindow(key);
           return { current: Number(reply[0]), ttl: Number(reply[1]) };
         } catch {
           // Fall through to the local count for this request.
@@ -113,14 +136,19 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
 
 /** The bucket a request counts in: its key's hash when the key is valid, else the client address. */
 export function rateLimitKey(req: FastifyRequest): string {
-  const key = bearerKey(req);
-  return req.actor && key ? `key:${hashKey(key)}` : `ip:${req.ip}`;
+  // The auth hook already hashed the key (it sets keyHash whenever it resolved an actor).
+  if (req.actor && req.keyHash) return `key:${req.keyHash}`;
+  const key = req.actor ? bearerKey(req) : null;
+  return key ? `key:${hashKey(key)}` : `ip:${req.ip}`;
 }
 
 /** Adapts a counter to @fastify/rate-limit's store interface (one bucket per key across all routes). */
 function storeFor(counter: RateLimitCounter): FastifyRateLimitStoreCtor {
   const store: FastifyRateLimitStore = {
     incr(key, callback) {
+      // In-memory counts answer synchronously: no promise on every request.
+      const now = counter.incrNow?.(key);
+      if (now !== undefined) return callback(null, now);
       counter.incr(key).then(
         (result) => callback(null, result),
         (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),

@@ -16,16 +16,23 @@ export const DASHBOARD_CSP = "default-src 'self'; img-src 'self' data:; style-sr
 /** Swagger UI under this prefix sets its own policy (its page needs an inline script hash). */
 const DOCS_PREFIX = '/docs';
 
+const SECURITY_HEADER_LIST = Object.entries(SECURITY_HEADERS);
+
+/** Callback-style hooks: they run on every request, and cost no promise that way. */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', (_req, reply, done) => {
     // On the raw response, so hijacked replies (CSV exports) carry them too.
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+    const raw = reply.raw;
+    for (const [name, value] of SECURITY_HEADER_LIST) raw.setHeader(name, value);
+    done();
   });
-  app.addHook('onSend', async (req, reply, payload) => {
-    const type = String(reply.getHeader('content-type') ?? '');
-    const url = req.routeOptions.url ?? '';
-    const isDocs = url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`);
-    if (type.startsWith('text/html') && !isDocs) reply.header('content-security-policy', DASHBOARD_CSP);
-    return payload;
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (type !== undefined && String(type).startsWith('text/html')) {
+      const url = req.routeOptions.url ?? '';
+      const isDocs = url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`);
+      if (!isDocs) reply.header('content-security-policy', DASHBOARD_CSP);
+    }
+    done(null, payload);
   });
 }
