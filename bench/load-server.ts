@@ -1,6 +1,6 @@
 /**
- * `npm run load` helpers: the server under load as a child process (`node --import tsx
- * src/cli/main.ts serve`), its private database, and a once-a-second sampler of its RSS and CPU
+ * `npm run load` helpers: the server under load as a child process (compiled, else through tsx:
+ * `serverArgs` in server-process.ts), its private database, and a once-a-second sampler of its RSS and CPU
  * read from /proc/<pid>/ (Linux), apart from the load generator's own memory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { serverArgs } from './server-process.ts';
 
 export type LoadEngine = 'duckdb' | 'postgres';
 
@@ -140,7 +141,7 @@ function httpStatus(url: string): Promise<number> {
 
 export async function startLoadServer(cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<LoadServer> {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, serverArgs(cwd), {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

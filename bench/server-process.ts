@@ -1,10 +1,33 @@
 /**
- * The server under test runs in its own process (`node --import tsx src/cli/main.ts serve`), so
- * its memory is measured apart from the benchmark's generator and clients (/proc/<pid>/status).
+ * The server under test runs in its own process, so its memory is measured apart from the
+ * benchmark's generator and clients (/proc/<pid>/status). It runs compiled, as `npm start` does
+ * (`node dist/cli/main.js serve`, dist/ brought up to date first by scripts/build.mjs), or through
+ * tsx when the build is not possible (`node --import tsx src/cli/main.ts serve`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
+
+const serverArgsByRoot = new Map<string, string[]>();
+
+/**
+ * Node arguments that run the server from `cwd`: the compiled build, rebuilt first when a source
+ * is newer (so a benchmark never measures stale code), else tsx. Decided once per root.
+ */
+export function serverArgs(cwd: string): string[] {
+  let args = serverArgsByRoot.get(cwd);
+  if (!args) {
+    const build = existsSync(join(cwd, 'scripts/build.mjs'))
+      ? spawnSync(process.execPath, ['scripts/build.mjs'], { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
+      : null;
+    const compiled = build?.status === 0 && existsSync(join(cwd, 'dist/cli/main.js'));
+    if (!compiled) process.stderr.write('[bench] no compiled build (scripts/build.mjs failed): the server runs through tsx\n');
+    args = compiled ? ['dist/cli/main.js', 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'];
+    serverArgsByRoot.set(cwd, args);
+  }
+  return args;
+}
 
 export interface ProcMemory {
   /** Resident set size now, MiB. */
@@ -75,7 +98,7 @@ function get(url: string): Promise<number> {
 
 export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000, nodeArgs: string[] = []): Promise<ServerProcess> {
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...serverArgs(cwd)], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

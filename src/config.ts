@@ -36,6 +36,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be a boolean (1/0/true/false), got "${raw}"`);
 }
 
+/** A DuckDB memory size such as `128MB` or `1GiB` (validated here: DuckDB would only fail later). */
+function duckdbSize(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v)) throw new ConfigError(`${name} must be a size such as 128MB or 1GB, got "${v}"`);
+  return v;
+}
+
 /** Prices are configured in USD and held as integer micro-dollars so sums stay exact. */
 function price(env: Env, name: string, fallbackMicros: number): number {
   const raw = env[name];
@@ -73,6 +80,11 @@ export function loadConfig(env: Env = process.env) {
     /** DuckDB resource limits: set explicitly, DuckDB's default takes 80% of RAM. */
     duckdbMemoryLimit: str(env, 'DUCKDB_MEMORY_LIMIT', '1GB'),
     duckdbThreads: num(env, 'DUCKDB_THREADS', 2, { min: 1, max: 64, int: true }),
+    /** DuckDB's memory limit while raw CSV exports run (lowered, then restored): bounds its cache of the scanned table. */
+    duckdbExportMemoryLimit: duckdbSize(env, 'DUCKDB_EXPORT_MEMORY_LIMIT', '64MB'),
+    /** When DuckDB's allocator gives freed memory back to the system (DuckDB settings of the same names). */
+    duckdbAllocatorFlushThreshold: duckdbSize(env, 'DUCKDB_ALLOCATOR_FLUSH_THRESHOLD', '128MB'),
+    duckdbAllocatorBulkFlushThreshold: duckdbSize(env, 'DUCKDB_ALLOCATOR_BULK_FLUSH_THRESHOLD', '512MB'),
     redisUrl: optional(env, 'REDIS_URL'),
     redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX', 'atom:'),
     adminKey: optional(env, 'ATOM_ADMIN_KEY'),

@@ -13,5 +13,8 @@ export async function createStorage(config: Config): Promise<Storage> {
     path: join(config.dataDir, 'atom.duckdb'),
     memoryLimit: config.duckdbMemoryLimit,
     threads: config.duckdbThreads,
+    exportMemoryLimit: config.duckdbExportMemoryLimit,
+    allocatorFlushThreshold: config.duckdbAllocatorFlushThreshold,
+    allocatorBulkFlushThreshold: config.duckdbAllocatorBulkFlushThreshold,
   });
 }
