@@ -4,6 +4,8 @@
  * raw SQL writes, and ingest through it keeps exact inserted/updated/unchanged counts.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,5 +215,27 @@ describe('key index: DuckDB storage', () => {
     assert.deepEqual(await store(storage, 'workflow_runs', updated), { inserted: 0, updated: 25, unchanged: 25 });
     const n = await storage.query<{ n: number }>("SELECT count(*) AS n FROM workflow_runs WHERE id NOT LIKE 'raw%' AND id LIKE 'r%'");
     assert.equal(n[0]!.n, 50);
+  });
+});
+
+describe('key index: closing', () => {
+  it('releases the database file when closed in the middle of a build', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'atom-keyindex-close-'));
+    try {
+      const storage = await openStorage(dir);
+      // Growing past the table's load limit starts background rebuilds; close while one runs.
+      for (let b = 0; b < 30; b++) {
+        await store(storage, 'workflow_runs', Array.from({ length: 1000 }, (_, i) => run(`c${b}-${i}`, BASE + i * 1000)));
+      }
+      await storage.close();
+      // The file lock is per process: another process must be able to open the file now.
+      const probe = `import('@duckdb/node-api').then(async (m) => { const i = await m.DuckDBInstance.create(${JSON.stringify(
+        join(dir, 'atom.duckdb'),
+      )}); i.closeSync(); console.log('opened'); }).catch((e) => { console.log('failed: ' + e.message); })`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', probe], { cwd: process.cwd() });
+      assert.equal(stdout.trim(), 'opened');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

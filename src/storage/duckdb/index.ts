@@ -175,13 +175,25 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   let nextReader = 0;
   const writeLock = new Mutex();
   /** Record keys committed so far: lets ingest skip lookups of keys that cannot exist. */
+  // The build scans the key columns of every record table: like an export, it runs under the
+  // lowered memory limit (csvDeps below), so DuckDB does not keep those blocks cached afterwards.
   const keyIndex = new RecordKeyIndex({
-    connect: () => instance.connect(),
-    release: (c) => c.closeSync(),
+    connect: async () => {
+      const conn = await instance.connect();
+      await csvDeps.exportStarted?.(conn);
+      return conn;
+    },
+    release: (c) => {
+      void (async () => {
+        await csvDeps.exportEnded?.(c)?.catch(() => undefined);
+        try {
+          c.closeSync();
+        } catch {
+          // The instance may be closing already.
+        }
+      })();
+    },
   });
-  // In the background (its own connection): start-up stays fast, and ingest looks every key up
-  // until it is ready.
-  keyIndex.start();
   /** Appender column positions per (table, column list). */
   const positionCache = new Map<string, { positions: number[]; types: ReturnType<typeof columnTypesOf> }>();
   /** Rollup delta rows appended since the last compaction. */
@@ -503,5 +515,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     },
   };
   scheduleStartupCompaction();
+  // In the background (its own connection): start-up stays fast, and ingest looks every key up
+  // until it is ready.
+  keyIndex.start();
   return storage;
 }

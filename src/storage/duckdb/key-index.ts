@@ -429,7 +429,12 @@ export class RecordKeyIndex {
         if (!existing.has(table) || counts.get(table) === 0) continue;
         const result = await conn.stream(`SELECT hash(${keyTextSql(table)}) AS h, ${daySql(table)} AS d FROM ${table}`);
         for (;;) {
-          if (gen !== this.gen || this.closed) return;
+          if (gen !== this.gen || this.closed) {
+            // Read the (interrupted) result to its end: a streaming result left pending keeps
+            // the database open, and with it the file lock, after close() (until GC).
+            await drain(result);
+            return;
+          }
           const chunk: DuckDBDataChunk | null = await result.fetchChunk();
           if (!chunk || chunk.rowCount === 0) break;
           const n = chunk.rowCount;
@@ -438,7 +443,10 @@ export class RecordKeyIndex {
           const h = new Uint32Array(hv.items.buffer, hv.items.byteOffset, n * 2);
           const d = dv.items;
           for (let i = 0; i < n; i++) {
-            if (!table_.add(h[2 * i + 1]!, h[2 * i]!, d[i]!)) return;
+            if (!table_.add(h[2 * i + 1]!, h[2 * i]!, d[i]!)) {
+              await drain(result);
+              return;
+            }
           }
         }
       }
@@ -479,5 +487,17 @@ export class RecordKeyIndex {
     this.tables = null;
     this.activeConn?.interrupt();
     await this.buildPromise.catch(() => undefined);
+  }
+}
+
+/** Reads a streaming result to its end (or its error), so nothing keeps its connection alive. */
+async function drain(result: { fetchChunk(): Promise<DuckDBDataChunk | null> }): Promise<void> {
+  try {
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+    }
+  } catch {
+    // Interrupted: the result is finished.
   }
 }
