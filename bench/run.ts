@@ -120,18 +120,20 @@ function* filterBatches(plan: DatasetPlan, pred: (b: Batch) => boolean): Generat
  * join predictions to runs at read time, so the order across kinds does not matter. The
  * generator never repeats a key, so a joined batch holds each key once, as storeRecords needs.
  */
-function* joinBatches(batches: Iterator<Batch>, maxRecords: number): Generator<Batch> {
-  const pending = new Map<Batch['kind'], Batch>();
+function* joinBatches(batches: Iterator<Batch>, maxRecords: number, perTenant: boolean): Generator<Batch> {
+  const pending = new Map<string, Batch>();
   for (let r = batches.next(); !r.done; r = batches.next()) {
     const b = r.value;
-    const open = pending.get(b.kind);
+    // PostgreSQL locks every tenant of a batch: one tenant per joined batch lets loaders overlap.
+    const key = perTenant ? `${b.kind}|${b.tenantId}` : b.kind;
+    const open = pending.get(key);
     if (!open) {
-      pending.set(b.kind, { ...b, records: [...b.records] });
+      pending.set(key, { ...b, records: [...b.records] });
       continue;
     }
     open.records.push(...b.records);
     if (open.records.length >= maxRecords) {
-      pending.delete(b.kind);
+      pending.delete(key);
       yield open;
     }
   }
@@ -218,7 +220,7 @@ async function createTenants(client: HttpClient, plan: DatasetPlan): Promise<voi
   }
 }
 
-/** Records per storeRecords() call in the bulk load (one transaction each). */
+/** Records per storeRecords() call in the bulk load (one transaction each); a quarter of it per tenant with several loaders. */
 const BULK_BATCH_RECORDS = 20_000;
 
 async function directLoad(env: NodeJS.ProcessEnv, plan: DatasetPlan, share: number, concurrency: number, expected: number) {
@@ -228,7 +230,7 @@ async function directLoad(env: NodeJS.ProcessEnv, plan: DatasetPlan, share: numb
   const t0 = performance.now();
   try {
     await pool(
-      joinBatches(filterBatches(plan, (b) => !isHttpBatch(b.index, share)), BULK_BATCH_RECORDS),
+      joinBatches(filterBatches(plan, (b) => !isHttpBatch(b.index, share)), concurrency > 1 ? BULK_BATCH_RECORDS / 4 : BULK_BATCH_RECORDS, concurrency > 1),
       concurrency,
       async (b) => {
         await storeRecords(storage, b.kind, normalize(b));
