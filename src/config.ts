@@ -78,7 +78,7 @@ export function loadConfig(env: Env = process.env) {
     /** Pool size for PostgreSQL connections per node. */
     pgPoolSize: num(env, 'PG_POOL_SIZE', 10, { min: 1, max: 200, int: true }),
     /** DuckDB resource limits: set explicitly, DuckDB's default takes 80% of RAM. */
-    duckdbMemoryLimit: str(env, 'DUCKDB_MEMORY_LIMIT', '1GB'),
+    duckdbMemoryLimit: duckdbSize(env, 'DUCKDB_MEMORY_LIMIT', '384MB'),
     duckdbThreads: num(env, 'DUCKDB_THREADS', 2, { min: 1, max: 64, int: true }),
     /** DuckDB's memory limit while raw CSV exports run (lowered, then restored): bounds its cache of the scanned table. */
     duckdbExportMemoryLimit: duckdbSize(env, 'DUCKDB_EXPORT_MEMORY_LIMIT', '64MB'),
