@@ -68,7 +68,8 @@ Engines and load
 Measurements
   --reps N                timed repetitions per report and per baseline (default 15, after 1 warm-up)
   --case-budget S         stop repeating one report case (or baseline) after S seconds, keeping at
-                          least 3 timed runs; the result shows n (default 20)
+                          least 3 timed runs — or only the first (cold) one when it alone took
+                          longer than S; the result shows n (default 20)
   --cache-seconds N       duration of the cache-hit load (default 5)
   --cache-clients N       concurrent clients for cache hits (default 8)
   --skip-reports          only ingest, start-up, memory and export (quick smoke)
