@@ -175,24 +175,9 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   let nextReader = 0;
   const writeLock = new Mutex();
   /** Record keys committed so far: lets ingest skip lookups of keys that cannot exist. */
-  // The build scans the key columns of every record table: like an export, it runs under the
-  // lowered memory limit (csvDeps below), so DuckDB does not keep those blocks cached afterwards.
   const keyIndex = new RecordKeyIndex({
-    connect: async () => {
-      const conn = await instance.connect();
-      await csvDeps.exportStarted?.(conn);
-      return conn;
-    },
-    release: (c) => {
-      void (async () => {
-        await csvDeps.exportEnded?.(c)?.catch(() => undefined);
-        try {
-          c.closeSync();
-        } catch {
-          // The instance may be closing already.
-        }
-      })();
-    },
+    connect: () => instance.connect(),
+    release: (c) => c.closeSync(),
   });
   /** Appender column positions per (table, column list). */
   const positionCache = new Map<string, { positions: number[]; types: ReturnType<typeof columnTypesOf> }>();
