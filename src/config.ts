@@ -80,8 +80,10 @@ export function loadConfig(env: Env = process.env) {
     /** DuckDB resource limits: set explicitly, DuckDB's default takes 80% of RAM. */
     duckdbMemoryLimit: duckdbSize(env, 'DUCKDB_MEMORY_LIMIT', '384MB'),
     duckdbThreads: num(env, 'DUCKDB_THREADS', 2, { min: 1, max: 64, int: true }),
-    /** DuckDB's memory limit while raw CSV exports run (lowered, then restored): bounds its cache of the scanned table. */
-    duckdbExportMemoryLimit: duckdbSize(env, 'DUCKDB_EXPORT_MEMORY_LIMIT', '64MB'),
+    /** DuckDB's memory limit while raw CSV exports run (lowered, then restored, when set lower): bounds its cache of the scanned table. */
+    // Default: the normal limit (no lowering). A lower limit is global in DuckDB, so concurrent
+    // ingest and reports can fail with out-of-memory while an export runs (seen under load).
+    duckdbExportMemoryLimit: duckdbSize(env, 'DUCKDB_EXPORT_MEMORY_LIMIT', env.DUCKDB_MEMORY_LIMIT ?? '384MB'),
     /** When DuckDB's allocator gives freed memory back to the system (DuckDB settings of the same names). */
     duckdbAllocatorFlushThreshold: duckdbSize(env, 'DUCKDB_ALLOCATOR_FLUSH_THRESHOLD', '128MB'),
     duckdbAllocatorBulkFlushThreshold: duckdbSize(env, 'DUCKDB_ALLOCATOR_BULK_FLUSH_THRESHOLD', '512MB'),
