@@ -37,9 +37,8 @@ local t = redis.call('TIME')
 local base = t[1] .. string.format('%06d', tonumber(t[2]))
 `;
 
-/** Reads the counters named by KEYS, creating missing ones. */
-const READ_COUNTERS = luaScript(`${CLOCK_BASE}
-local out = {}
+/** Lua: `out` = the counters named by KEYS, creating missing ones (needs CLOCK_BASE's `base`). */
+const READ_COUNTERS_INTO_OUT = `local out = {}
 for i, key in ipairs(KEYS) do
   local v = redis.call('GET', key)
   if not v then
@@ -48,7 +47,11 @@ for i, key in ipairs(KEYS) do
   end
   out[i] = v
 end
-return out
+`;
+
+/** Reads the counters named by KEYS, creating missing ones. */
+const READ_COUNTERS = luaScript(`${CLOCK_BASE}
+${READ_COUNTERS_INTO_OUT}return out
 `);
 
 /**
@@ -59,16 +62,7 @@ return out
  * Cluster, which this cache does not support anyway (its counters and entries share no slot).
  */
 const LOOKUP = luaScript(`${CLOCK_BASE}
-local out = {}
-for i, key in ipairs(KEYS) do
-  local v = redis.call('GET', key)
-  if not v then
-    redis.call('SET', key, base)
-    v = base
-  end
-  out[i] = v
-end
-out[#KEYS + 1] = redis.call('GET', ARGV[1] .. 'r.' .. table.concat(out, '.'))
+${READ_COUNTERS_INTO_OUT}out[#KEYS + 1] = redis.call('GET', ARGV[1] .. 'r.' .. table.concat(out, '.'))
 return out
 `);
 

@@ -2,7 +2,7 @@ import { ValidationError } from '../domain/errors.ts';
 import type { SqlValue } from '../storage/types.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 import { compareText, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
-import { percentileCont } from './metrics/percentile.ts';
+import { interpolateRanks } from './metrics/percentile.ts';
 
 /** Columns an MTTR report may be grouped by (contract: `group_by=service|severity`). */
 export const MTTR_GROUPS = ['service', 'severity'] as const;
@@ -91,7 +91,7 @@ interface RankedValues {
  *
  * One statement: SQL sorts each group's durations (exact integer milliseconds) and returns only
  * the counts, the integer sums and the two values around each percentile's rank; they are
- * interpolated here exactly as `metrics/percentile.ts` does. The engines' own percentile
+ * interpolated here by `interpolateRanks` (metrics/percentile.ts). The engines' own percentile
  * functions would not agree: DuckDB's quantile_cont interpolates as lo·(1−d) + hi·d,
  * PostgreSQL's percentile_cont as lo + (hi−lo)·d, which differ in the last bits (1 ms and
  * 172 800 000 ms at p95 give 164160000.05 vs 164160000.04999998). Shipping every duration to JS
@@ -168,24 +168,11 @@ function meanSeconds(v: RankedValues): number | null {
   return v.n === 0 ? null : v.sumMs / (v.n * 1000);
 }
 
-/** `percentileCont` of the n sorted values, from the two values around the rank (same arithmetic). */
+/** The percentile of the n values from the two values around its rank (metrics/percentile.ts). */
 function percentileOfRanked(v: RankedValues, p: number): number | null {
   if (v.n === 0) return null;
-  const pair = v.at.get(p)!;
-  return percentileCont(interpolationInput(v.n, p, pair), p);
-}
-
-/**
- * A sparse stand-in for the sorted list that holds only the two ranks percentileCont reads, so the
- * one definition in metrics/percentile.ts does the arithmetic.
- */
-function interpolationInput(n: number, p: number, [low, high]: [number, number]): number[] {
-  const pos = p * (n - 1);
-  const list: number[] = [];
-  list.length = n;
-  list[Math.floor(pos)] = low;
-  list[Math.ceil(pos)] = high;
-  return list;
+  const [low, high] = v.at.get(p)!;
+  return interpolateRanks(v.n, p, low, high);
 }
 
 function toMttrRow(g: GroupStats, groupBy: MttrGroup | null): MttrRow {

@@ -1,3 +1,4 @@
+import { interpolateRanks } from './metrics/percentile.ts';
 import { DAY_MS, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { FINISHED_RUN_SQL as FINISHED_SQL, tenantFilter, type ReportQuery } from './common.ts';
@@ -326,10 +327,7 @@ export async function loadP95Durations(
   for (const r of rows) {
     const n = Number(r.n);
     if (r.kind === 'exact') {
-      const p = P95 * (n - 1);
-      const lo = Math.floor(p);
-      const low = Number(r.v_lo);
-      out.set(r.tenant_id, lo === Math.ceil(p) ? low : low + (Number(r.v_hi) - low) * (p - lo));
+      out.set(r.tenant_id, interpolateRanks(n, P95, Number(r.v_lo), Number(r.v_hi)));
     } else {
       let m = sketches.get(r.tenant_id);
       if (!m) sketches.set(r.tenant_id, (m = new Map()));

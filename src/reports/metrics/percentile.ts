@@ -16,12 +16,19 @@ export function percentileCont(sortedAsc: readonly number[], p: number): number 
   const n = sortedAsc.length;
   if (n === 0) return null;
   const pos = p * (n - 1);
+  return interpolateRanks(n, p, sortedAsc[Math.floor(pos)], sortedAsc[Math.ceil(pos)]);
+}
+
+/**
+ * `percentileCont` of n sorted values from only the two it reads: `low` at rank ⌊p·(n−1)⌋ and
+ * `high` at rank ⌈p·(n−1)⌉ (0-based), for callers whose engine returns just those two.
+ */
+export function interpolateRanks(n: number, p: number, low: number, high: number): number {
+  const pos = p * (n - 1);
   const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const low = sortedAsc[lo];
   // Avoid (hi − lo)·0 work and keep exact values when the position is a whole rank.
-  if (lo === hi) return low;
-  return low + (sortedAsc[hi] - low) * (pos - lo);
+  if (lo === Math.ceil(pos)) return low;
+  return low + (high - low) * (pos - lo);
 }
 
 /** `percentileCont` over values in any order (sorts a copy numerically). */
