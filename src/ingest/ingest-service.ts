@@ -30,12 +30,13 @@ export async function ingestBatch(
   const validated = validateBatch(kind, parsed.records, auth);
   // Naming another tenant is answered exactly like a missing tenant, before anything else.
   if (validated.foreignTenant) throw new TenantNotFoundError();
+  // An unknown tenant, too, is answered 404 before any validation error (README, Ingest).
+  if (validated.tenantIds.length && (await findMissingTenants(ctx.storage, validated.tenantIds)).length) throw new TenantNotFoundError();
   const errors = [...parsed.errors, ...validated.errors].sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
   if (errors.length) {
     throw new ValidationError(`${new Set(errors.map((e) => e.index)).size} record(s) are invalid; nothing was stored`, errors);
   }
   if (validated.records.length === 0) return { inserted: 0, updated: 0, unchanged: 0, tenantIds: [] };
-  if ((await findMissingTenants(ctx.storage, validated.tenantIds)).length) throw new TenantNotFoundError();
   return storeRecords(ctx.storage, kind, validated.records as unknown as Rec[]);
 }
 

@@ -119,11 +119,12 @@ export async function createTenant(ctx: ServiceContext, input: { id?: unknown; n
   } else if (unstorableText(input.name)) {
     details.push({ field: 'name', message: 'name must be valid Unicode text without NUL characters' });
   }
-  if (input.id !== undefined && (typeof input.id !== 'string' || !TENANT_ID_PATTERN.test(input.id))) {
+  // null is taken as absent, as in ingest records.
+  if (input.id !== undefined && input.id !== null && (typeof input.id !== 'string' || !TENANT_ID_PATTERN.test(input.id))) {
     details.push({ field: 'id', message: 'id must match ^[A-Za-z0-9_-]{1,64}$' });
   }
   if (details.length) throw new ValidationError('Invalid tenant', details);
-  const id = (input.id as string | undefined) ?? randomUUID();
+  const id = (input.id as string | null | undefined) ?? randomUUID();
   const row: TenantRow = {
     tenant_id: id,
     name: (input.name as string).trim(),

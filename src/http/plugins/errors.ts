@@ -145,13 +145,48 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   socket.destroy(err);
 }
 
+/** Most of an oversized body read and thrown away before answering 413 (beyond it: close at once). */
+const DRAIN_MAX_BYTES = 256 * 1024 * 1024;
+const DRAIN_MAX_MS = 30_000;
+
+/**
+ * Reads the rest of a request body and throws it away. A client that sends the whole body before
+ * reading the answer (fetch, most HTTP libraries) would otherwise see the connection closed under
+ * its upload (EPIPE / reset) instead of the 413. Bounded in bytes and time, so a huge or stalled
+ * upload is cut off as before.
+ */
+function drainRequestBody(raw: NodeJS.ReadableStream & { complete?: boolean; readableEnded?: boolean; destroyed?: boolean }): Promise<void> {
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      raw.removeListener('data', onData);
+      raw.removeListener('end', finish);
+      raw.removeListener('close', finish);
+      raw.removeListener('error', finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer | string) => {
+      seen += chunk.length;
+      if (seen > DRAIN_MAX_BYTES) finish();
+    };
+    const timer = setTimeout(finish, DRAIN_MAX_MS);
+    raw.on('data', onData);
+    raw.once('end', finish);
+    raw.once('close', finish);
+    raw.once('error', finish);
+    raw.resume();
+  });
+}
+
 /**
  * Registers the shared `Error` schema and the one handler that turns every error into it. 5xx
  * answers are masked: the full error (with its cause) goes to the log under the request id.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.addSchema(ERROR_SCHEMA);
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
     if (err instanceof DomainError) {
       const status = statusFor(err);
       if (err instanceof UnavailableError) reply.header('Retry-After', '5');
@@ -159,7 +194,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.status(status).send(errorBody(err.code, err.message, err.details));
     }
     const mapped = fromFastifyError(err);
-    if (mapped) return reply.status(mapped.status).send(errorBody(mapped.code, mapped.message, mapped.details));
+    if (mapped) {
+      if (mapped.status === 413) await drainRequestBody(req.raw);
+      return reply.status(mapped.status).send(errorBody(mapped.code, mapped.message, mapped.details));
+    }
     // Anything else is a bug: log it in full, answer without internals.
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody('internal_error', `Internal error; quote request id ${req.id} when reporting it`));

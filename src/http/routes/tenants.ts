@@ -62,7 +62,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: AppDeps) {
           additionalProperties: false,
           required: ['name'],
           properties: {
-            id: { type: 'string', pattern: TENANT_ID_PATTERN.source, description: 'Generated as a UUID when absent' },
+            id: { type: ['string', 'null'], pattern: TENANT_ID_PATTERN.source, description: 'Generated as a UUID when absent or null' },
             name: { type: 'string', minLength: 1, maxLength: 200 },
           },
         },
