@@ -1,5 +1,6 @@
 import { FINISHED_RUN_SQL as FINISHED_SQL } from '../reports/common.ts';
 import { durationBucket } from '../reports/metrics/duration-sketch.ts';
+import { FX_PARTS, fxParts, fxSumsSql } from '../reports/metrics/exact-sum.ts';
 import { DAY_MS } from '../reports/metrics/tz.ts';
 import type { SqlValue, Storage, Transaction } from '../storage/types.ts';
 import type { IngestKindName } from './kinds.ts';
@@ -61,8 +62,10 @@ class Sums<A extends SqlValue> {
 export class RollupDeltas {
   private readonly runs = new Sums<number>(4, false);
   private readonly days = new Sums<number>(1, true);
-  private readonly metrics = new Sums<number>(3, false);
-  private readonly predictions = new Sums<number>(2, false);
+  /** samples, then latency and throughput as exact parts (see addFx). */
+  private readonly metrics = new Sums<number>(1 + 2 * FX_WIDTH, false);
+  /** predictions, then the probability as exact parts. */
+  private readonly predictions = new Sums<number>(1 + FX_WIDTH, false);
   private readonly services = new Sums<string>(1, false);
 
   add(kind: IngestKindName, r: Rec, sign: 1 | -1): void {
@@ -81,12 +84,12 @@ export class RollupDeltas {
     } else if (kind === 'metrics') {
       const m = this.metrics.cell(t, Math.floor((r.ts_ms as number) / SLOT_MS), 0);
       m[0]! += sign;
-      m[1]! += sign * (r.p95_latency_ms as number);
-      m[2]! += sign * (r.throughput_rps as number);
+      addFx(m, 1, r.p95_latency_ms as number, sign);
+      addFx(m, 1 + FX_WIDTH, r.throughput_rps as number, sign);
     } else if (kind === 'predictions') {
       const p = this.predictions.cell(t, Math.floor((r.predicted_at_ms as number) / SLOT_MS), 0);
       p[0]! += sign;
-      p[1]! += sign * (r.failure_probability as number);
+      addFx(p, 1, r.failure_probability as number, sign);
     }
     if (typeof r.service === 'string') this.services.cell(t, r.service, 0)[0]! += sign;
   }
@@ -94,15 +97,52 @@ export class RollupDeltas {
   async write(tx: Transaction): Promise<void> {
     await tx.addToRollup('rollup_runs', ['tenant_id', 'slot'], ['runs', 'failed', 'finished', 'duration_sum_ms'], this.runs.list());
     await tx.addToRollup('rollup_durations_day', ['tenant_id', 'day', 'bucket'], ['n'], this.days.list());
-    await tx.addToRollup('rollup_metrics', ['tenant_id', 'slot'], ['samples', 'latency_sum', 'throughput_sum'], this.metrics.list());
-    await tx.addToRollup('rollup_predictions', ['tenant_id', 'slot'], ['predictions', 'probability_sum'], this.predictions.list());
+    const metrics = this.metrics.list();
+    const predictions = this.predictions.list();
+    await tx.addToRollup('rollup_metrics', ['tenant_id', 'slot'], METRIC_COLUMNS, fxRows(metrics, 2));
+    await tx.addToRollup('rollup_predictions', ['tenant_id', 'slot'], PREDICTION_COLUMNS, fxRows(predictions, 1));
     await tx.addToRollup('tenant_services', ['tenant_id', 'service'], ['records'], this.services.list());
     // Day rollups: the slot deltas above folded per UTC day, so a record moves between day cells
     // exactly as it moves between slot cells (same transaction, same signs).
     await tx.addToRollup('rollup_runs_day', ['tenant_id', 'day'], ['runs', 'failed', 'finished', 'duration_sum_ms'], slotRowsPerDay(this.runs.list()));
-    await tx.addToRollup('rollup_metrics_day', ['tenant_id', 'day'], ['samples', 'latency_sum', 'throughput_sum'], slotRowsPerDay(this.metrics.list()));
-    await tx.addToRollup('rollup_predictions_day', ['tenant_id', 'day'], ['predictions', 'probability_sum'], slotRowsPerDay(this.predictions.list()));
+    await tx.addToRollup('rollup_metrics_day', ['tenant_id', 'day'], METRIC_COLUMNS, fxRows(slotRowsPerDay(metrics), 2));
+    await tx.addToRollup('rollup_predictions_day', ['tenant_id', 'day'], PREDICTION_COLUMNS, fxRows(slotRowsPerDay(predictions), 1));
   }
+}
+
+/**
+ * Cells hold an exact value as five running sums (metrics/exact-sum.ts): the integer part split
+ * at 2^32 (high, low, so a batch's sums stay exact in doubles whatever the values) and the three
+ * 32-bit fraction blocks. `fxRows` turns them into the stored columns `_i` (one bigint), `_a`,
+ * `_b`, `_c`.
+ */
+const FX_WIDTH = 5;
+const TWO32 = 4_294_967_296;
+
+function addFx(cell: number[], at: number, v: number, sign: 1 | -1): void {
+  const [i, a, b, c] = fxParts(v);
+  const high = Math.floor(i / TWO32);
+  cell[at]! += sign * high;
+  cell[at + 1]! += sign * (i - high * TWO32);
+  cell[at + 2]! += sign * a;
+  cell[at + 3]! += sign * b;
+  cell[at + 4]! += sign * c;
+}
+
+const fxColumns = (name: string) => FX_PARTS.map((p) => `${name}_${p}`);
+const METRIC_COLUMNS = ['samples', ...fxColumns('latency'), ...fxColumns('throughput')];
+const PREDICTION_COLUMNS = ['predictions', ...fxColumns('probability')];
+
+/** Rows `[tenant_id, slot|day, count, ...FX_WIDTH sums per value]` as stored: `[..., count, i, a, b, c, ...]`. */
+function fxRows(rows: readonly (readonly SqlValue[])[], values: number): SqlValue[][] {
+  return rows.map((row) => {
+    const out: SqlValue[] = [row[0]!, row[1]!, row[2]!];
+    for (let k = 0; k < values; k++) {
+      const at = 3 + k * FX_WIDTH;
+      out.push(BigInt(row[at] as number) * BigInt(TWO32) + BigInt(row[at + 1] as number), row[at + 2]!, row[at + 3]!, row[at + 4]!);
+    }
+    return out;
+  });
 }
 
 /** 15-minute slots per UTC day. */
@@ -145,14 +185,14 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
     ],
     [
       'rollup_metrics',
-      `INSERT INTO rollup_metrics (tenant_id, slot, samples, latency_sum, throughput_sum)
-       SELECT tenant_id, ${d.floorDiv('ts_ms', SLOT_MS)}, count(*), sum(p95_latency_ms), sum(throughput_rps)
+      `INSERT INTO rollup_metrics (tenant_id, slot, ${METRIC_COLUMNS.join(', ')})
+       SELECT tenant_id, ${d.floorDiv('ts_ms', SLOT_MS)}, count(*), ${fxSumsSql(d, 'p95_latency_ms')}, ${fxSumsSql(d, 'throughput_rps')}
        FROM metric_samples GROUP BY 1, 2`,
     ],
     [
       'rollup_predictions',
-      `INSERT INTO rollup_predictions (tenant_id, slot, predictions, probability_sum)
-       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', SLOT_MS)}, count(*), sum(failure_probability)
+      `INSERT INTO rollup_predictions (tenant_id, slot, ${PREDICTION_COLUMNS.join(', ')})
+       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', SLOT_MS)}, count(*), ${fxSumsSql(d, 'failure_probability')}
        FROM predictions GROUP BY 1, 2`,
     ],
     [
@@ -178,14 +218,14 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
     ],
     [
       'rollup_metrics_day',
-      `INSERT INTO rollup_metrics_day (tenant_id, day, samples, latency_sum, throughput_sum)
-       SELECT tenant_id, ${d.floorDiv('ts_ms', DAY_MS)}, count(*), sum(p95_latency_ms), sum(throughput_rps)
+      `INSERT INTO rollup_metrics_day (tenant_id, day, ${METRIC_COLUMNS.join(', ')})
+       SELECT tenant_id, ${d.floorDiv('ts_ms', DAY_MS)}, count(*), ${fxSumsSql(d, 'p95_latency_ms')}, ${fxSumsSql(d, 'throughput_rps')}
        FROM metric_samples GROUP BY 1, 2 ORDER BY 1, 2`,
     ],
     [
       'rollup_predictions_day',
-      `INSERT INTO rollup_predictions_day (tenant_id, day, predictions, probability_sum)
-       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS)}, count(*), sum(failure_probability)
+      `INSERT INTO rollup_predictions_day (tenant_id, day, ${PREDICTION_COLUMNS.join(', ')})
+       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS)}, count(*), ${fxSumsSql(d, 'failure_probability')}
        FROM predictions GROUP BY 1, 2 ORDER BY 1, 2`,
     ],
   );

@@ -1,6 +1,7 @@
 import type { Storage } from '../storage/types.ts';
 import type { ReportDefinition } from './registry.ts';
 import { compareText, periodJson, ratio, type ReportQuery } from './common.ts';
+import { fxMean } from './metrics/exact-sum.ts';
 import { loadP95Durations, loadTenantTotals, type TenantTotals } from './rollup-source.ts';
 
 export interface OverviewRow {
@@ -62,10 +63,10 @@ function toOverviewRow(t: TenantTotals, p95: number | null): OverviewRow {
     failure_rate_percent: t.finished === 0 ? null : (100 * t.failed) / t.finished,
     avg_duration_ms: ratio(t.durationSum, t.finished),
     p95_duration_ms: t.finished === 0 ? null : p95,
-    avg_p95_latency_ms: ratio(t.latencySum, t.samples),
-    avg_throughput_rps: ratio(t.throughputSum, t.samples),
+    avg_p95_latency_ms: fxMean(t.latencySum, t.samples),
+    avg_throughput_rps: fxMean(t.throughputSum, t.samples),
     total_predictions: t.predictions,
-    avg_failure_probability: ratio(t.probabilitySum, t.predictions),
+    avg_failure_probability: fxMean(t.probabilitySum, t.predictions),
   };
 }
 

@@ -3,6 +3,7 @@ import { DAY_MS, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { FINISHED_RUN_SQL as FINISHED_SQL, tenantFilter, type ReportQuery } from './common.ts';
 import { sketchPercentile } from './metrics/duration-sketch.ts';
+import { FX_PARTS, fxPartsSql, fxTotalOf } from './metrics/exact-sum.ts';
 import type { TenantRow } from '../tenancy/tenant-service.ts';
 
 /**
@@ -12,20 +13,6 @@ import type { TenantRow } from '../tenancy/tenant-service.ts';
  */
 
 export type SlotKind = 'runs' | 'predictions' | 'samples';
-
-/** One aggregate row; `sum1` is duration (runs), probability (predictions) or latency (samples). */
-export interface SlotAggregate {
-  kind: SlotKind;
-  tenant_id: string;
-  slot: number;
-  n: number;
-  failed: number;
-  finished: number;
-  sum1: number;
-  /** Throughput sum for samples; 0 otherwise. */
-  sum2: number;
-}
-
 
 /** Splits [from, to) into whole grains [a, b) (grain indexes) and the raw remainder ranges. */
 export function splitPeriod(fromMs: number, toMs: number, grainMs: number): { a: number; b: number; raw: [number, number][] } {
@@ -97,37 +84,49 @@ export interface SlotUnionOptions {
 /** The finished-run rule on the alias `r`. */
 const FINISHED_R = FINISHED_SQL.replace(/\bstatus\b/g, 'r.status');
 
-/** Rollup tables, value columns (as n, failed, finished, sum1, sum2) and raw source of each kind. */
+/** Exact-sum columns of the union (metrics/exact-sum.ts): `x` and `y` as their four integer parts. */
+const fxColumns = (alias: string, parts: readonly string[] | null): string =>
+  FX_PARTS.map((p, k) => `${parts ? parts[k] : '0'} AS ${alias}_${p}`).join(', ');
+const storedFx = (column: string): string[] => FX_PARTS.map((p) => `r.${column}_${p}`);
+const summedFx = (d: Dialect, expr: string): string[] => fxPartsSql(d, expr).map((p) => `sum(${p})`);
+
+/**
+ * Rollup tables, value columns and raw source of each kind. Union columns: n, failed, finished,
+ * sum1 (run durations, exact integers in a double), and the exact sums x (latency, probability)
+ * and y (throughput) as `x_i` … `x_c`, `y_i` … `y_c`.
+ */
 const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; values: (d: Dialect) => string; time: string; rawValues: (d: Dialect) => string; rawTable: string }> = {
   runs: {
     slotTable: 'rollup_runs',
     dayTable: 'rollup_runs_day',
-    values: (d) => `r.runs AS n, r.failed AS failed, r.finished AS finished, ${d.double('r.duration_sum_ms')} AS sum1, ${d.double('0')} AS sum2`,
+    values: (d) => `r.runs AS n, r.failed AS failed, r.finished AS finished, ${d.double('r.duration_sum_ms')} AS sum1, ${fxColumns('x', null)}, ${fxColumns('y', null)}`,
     rawTable: 'workflow_runs',
     time: 'started_at_ms',
     rawValues: (d) => `count(*) AS n, count(*) FILTER (WHERE r.status = 'failed') AS failed, count(*) FILTER (WHERE ${FINISHED_R}) AS finished,
-          ${d.double(`coalesce(sum(r.duration_ms) FILTER (WHERE ${FINISHED_R}), 0)`)} AS sum1, ${d.double('0')} AS sum2`,
+          ${d.double(`coalesce(sum(r.duration_ms) FILTER (WHERE ${FINISHED_R}), 0)`)} AS sum1, ${fxColumns('x', null)}, ${fxColumns('y', null)}`,
   },
   predictions: {
     slotTable: 'rollup_predictions',
     dayTable: 'rollup_predictions_day',
-    values: (d) => `r.predictions AS n, 0 AS failed, 0 AS finished, r.probability_sum AS sum1, ${d.double('0')} AS sum2`,
+    values: (d) => `r.predictions AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('probability'))}, ${fxColumns('y', null)}`,
     rawTable: 'predictions',
     time: 'predicted_at_ms',
-    rawValues: (d) => `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('sum(r.failure_probability)')} AS sum1, ${d.double('0')} AS sum2`,
+    rawValues: (d) => `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', summedFx(d, 'r.failure_probability'))}, ${fxColumns('y', null)}`,
   },
   samples: {
     slotTable: 'rollup_metrics',
     dayTable: 'rollup_metrics_day',
-    values: () => `r.samples AS n, 0 AS failed, 0 AS finished, r.latency_sum AS sum1, r.throughput_sum AS sum2`,
+    values: (d) => `r.samples AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('latency'))}, ${fxColumns('y', storedFx('throughput'))}`,
     rawTable: 'metric_samples',
     time: 'ts_ms',
-    rawValues: (d) => `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('sum(r.p95_latency_ms)')} AS sum1, ${d.double('sum(r.throughput_rps)')} AS sum2`,
+    rawValues: (d) =>
+      `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', summedFx(d, 'r.p95_latency_ms'))}, ${fxColumns('y', summedFx(d, 'r.throughput_rps'))}`,
   },
 };
 
 /**
- * UNION ALL of per-slot rows (columns kind, tenant_id, slot, n, failed, finished, sum1, sum2) for
+ * UNION ALL of per-slot rows (columns kind, tenant_id, slot, n, failed, finished, sum1 and the
+ * exact sums x_i … y_c, see KIND_SOURCES) for
  * the kinds asked: whole UTC days from the day rollups (with `days`), whole slots from the slot
  * rollups, partial edge slots from raw rows. Rows of one (kind, tenant, slot) may repeat (rollup
  * delta rows, edge rows): callers sum them.
@@ -168,28 +167,11 @@ export function slotUnionSql(d: Dialect, q: ReportQuery, kinds: readonly UnionKi
   if (kinds.includes('incidents')) {
     params.push(q.fromMs, q.toMs);
     const fromTo = `r.opened_at_ms >= $${params.length - 1} AND r.opened_at_ms < $${params.length}`;
-    parts.push(`SELECT 'incidents' AS kind, r.tenant_id AS tenant_id, ${d.floorDiv('r.opened_at_ms', SLOT_MS)} AS slot, count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${d.double('0')} AS sum2
+    parts.push(`SELECT 'incidents' AS kind, r.tenant_id AS tenant_id, ${d.floorDiv('r.opened_at_ms', SLOT_MS)} AS slot, count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', null)}, ${fxColumns('y', null)}
         FROM ${from('incidents', false)} AND ${fromTo}
         GROUP BY 2, 3`);
   }
   return parts.join('\nUNION ALL\n');
-}
-
-/**
- * SQL returning SlotAggregate rows (columns kind, tenant_id, slot, n, failed, finished, sum1, sum2)
- * for the kinds asked. With `perTenant`, slots are summed per tenant in SQL and `slot` is 0.
- */
-export function slotAggregatesSql(d: Dialect, q: ReportQuery, kinds: readonly SlotKind[], params: SqlValue[], perTenant: boolean): string {
-  // Per tenant, slots are summed away: whole days may come from the day rollups.
-  const union = slotUnionSql(d, q, kinds, params, { days: perTenant });
-  if (!perTenant) {
-    return `SELECT kind, tenant_id, slot, sum(n) AS n, sum(failed) AS failed, sum(finished) AS finished,
-        sum(sum1) AS sum1, sum(sum2) AS sum2
-      FROM (${union}) u GROUP BY kind, tenant_id, slot`;
-  }
-  return `SELECT kind, tenant_id, 0 AS slot, sum(n) AS n, sum(failed) AS failed, sum(finished) AS finished,
-      sum(sum1) AS sum1, sum(sum2) AS sum2
-    FROM (${union}) u GROUP BY kind, tenant_id`;
 }
 
 /** A tenant in scope with its stored row and its record counts and sums over the period. */
@@ -201,10 +183,11 @@ export interface TenantTotals {
   finished: number;
   durationSum: number;
   samples: number;
-  latencySum: number;
-  throughputSum: number;
+  /** Exact sums in units of 2^-96 (metrics/exact-sum.ts). */
+  latencySum: bigint;
+  throughputSum: bigint;
   predictions: number;
-  probabilitySum: number;
+  probabilitySum: bigint;
 }
 
 /**
@@ -219,18 +202,21 @@ export async function loadTenantTotals(storage: Storage, q: ReportQuery): Promis
   const union = slotUnionSql(d, q, ['runs', 'samples', 'predictions'], params, { days: true, edgesPerTenant: storage.engine === 'postgres' });
   const scope = tenantFilter(d, 't.tenant_id', q, params);
   const sumOf = (col: string, kind: SlotKind) => `sum(${col}) FILTER (WHERE kind = '${kind}')`;
+  // Exact sums leave the engine as text: PostgreSQL's NUMERIC would otherwise become a double.
+  const fxOf = (col: 'x' | 'y', kind: SlotKind, as: string) =>
+    FX_PARTS.map((p) => `CAST(${sumOf(`${col}_${p}`, kind)} AS TEXT) AS ${as}_${p}`).join(', ');
   const totals = union
     ? `LEFT JOIN (
         SELECT tenant_id,
                ${sumOf('n', 'runs')} AS runs, ${sumOf('failed', 'runs')} AS failed, ${sumOf('finished', 'runs')} AS finished,
                ${sumOf('sum1', 'runs')} AS duration_sum,
-               ${sumOf('n', 'samples')} AS samples, ${sumOf('sum1', 'samples')} AS latency_sum, ${sumOf('sum2', 'samples')} AS throughput_sum,
-               ${sumOf('n', 'predictions')} AS predictions, ${sumOf('sum1', 'predictions')} AS probability_sum
+               ${sumOf('n', 'samples')} AS samples, ${fxOf('x', 'samples', 'latency')}, ${fxOf('y', 'samples', 'throughput')},
+               ${sumOf('n', 'predictions')} AS predictions, ${fxOf('x', 'predictions', 'probability')}
         FROM (${union}) u GROUP BY tenant_id
       ) a ON a.tenant_id = t.tenant_id`
     : '';
   const cols = union
-    ? 'a.runs, a.failed, a.finished, a.duration_sum, a.samples, a.latency_sum, a.throughput_sum, a.predictions, a.probability_sum'
+    ? 'a.runs, a.failed, a.finished, a.duration_sum, a.samples, a.latency_i, a.latency_a, a.latency_b, a.latency_c, a.throughput_i, a.throughput_a, a.throughput_b, a.throughput_c, a.predictions, a.probability_i, a.probability_a, a.probability_b, a.probability_c'
     : 'NULL AS runs';
   const rows = await storage.query<Record<string, unknown>>(
     `SELECT t.tenant_id, t.name, t.created_at_ms, t.price_workflow_run_micros, t.price_metric_sample_micros, t.price_prediction_micros, ${cols}
@@ -253,27 +239,10 @@ export async function loadTenantTotals(storage: Storage, q: ReportQuery): Promis
     finished: n(r.finished),
     durationSum: n(r.duration_sum),
     samples: n(r.samples),
-    latencySum: n(r.latency_sum),
-    throughputSum: n(r.throughput_sum),
+    latencySum: fxTotalOf(r, 'latency'),
+    throughputSum: fxTotalOf(r, 'throughput'),
     predictions: n(r.predictions),
-    probabilitySum: n(r.probability_sum),
-  }));
-}
-
-export async function loadSlotAggregates(storage: Storage, q: ReportQuery, kinds: readonly SlotKind[], perTenant: boolean): Promise<SlotAggregate[]> {
-  const params: SqlValue[] = [];
-  const sql = slotAggregatesSql(storage.dialect, q, kinds, params, perTenant);
-  if (!sql) return [];
-  const rows = await storage.query<Record<string, unknown>>(sql, params);
-  return rows.map((r) => ({
-    kind: String(r.kind) as SlotKind,
-    tenant_id: String(r.tenant_id),
-    slot: Number(r.slot),
-    n: Number(r.n ?? 0),
-    failed: Number(r.failed ?? 0),
-    finished: Number(r.finished ?? 0),
-    sum1: Number(r.sum1 ?? 0),
-    sum2: Number(r.sum2 ?? 0),
+    probabilitySum: fxTotalOf(r, 'probability'),
   }));
 }
 

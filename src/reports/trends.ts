@@ -4,6 +4,7 @@ import { GRANULARITIES, bucketIndexFor, generateBuckets, type Bucket, type Granu
 import { MINUTE_MS } from './metrics/tz.ts';
 import { DAY_MS, SLOT_MS } from '../ingest/rollups.ts';
 import { FINISHED_RUN_SQL, num, numOrNull, ratio, type ReportQuery } from './common.ts';
+import { FX_PARTS, fxMean, fxPartsSql, fxTotalOf } from './metrics/exact-sum.ts';
 import { slotUnionSql } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
@@ -85,7 +86,10 @@ interface SlotRow {
   n: number;
   failed: number;
   finished: number;
+  /** Run durations (runs). */
   value_sum: number | null;
+  /** Exact latency total in units of 2^-96 (samples; metrics/exact-sum.ts). */
+  latency: bigint;
 }
 
 interface Accumulator {
@@ -96,7 +100,7 @@ interface Accumulator {
   incidents: number;
   predictions: number;
   samples: number;
-  latencySum: number;
+  latencySum: bigint;
 }
 
 /**
@@ -117,7 +121,7 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
     incidents: 0,
     predictions: 0,
     samples: 0,
-    latencySum: 0,
+    latencySum: 0n,
   }));
   const add = (a: Accumulator, s: SlotRow) => {
     switch (s.kind) {
@@ -135,7 +139,7 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
         break;
       case 'samples':
         a.samples += s.n;
-        a.latencySum += s.value_sum ?? 0;
+        a.latencySum += s.latency;
         break;
     }
   };
@@ -148,8 +152,6 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
     }
   } else {
     const slots = await loadRawSlots(env, q, tenantId, slotMs);
-    // Fold in slot order, so floating-point sums do not depend on the order rows came back in.
-    slots.sort((a, b) => a.slot - b.slot);
     for (const s of slots) {
       const i = bucketIndexFor(buckets, Math.max(s.slot * slotMs, q.fromMs));
       if (i >= 0) add(acc[i], s); // i < 0 is unreachable: SQL selected [from, to) only
@@ -196,7 +198,8 @@ async function loadRolledUpBuckets(env: ReportEnv, q: ReportQuery, tenantId: str
   const union = slotUnionSql(d, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples', 'incidents'], params, { days });
   const rows = await env.storage.query<Record<string, unknown>>(
     `SELECT kind, ${bucketIndexSql(d, 'slot', buckets, q.fromMs, q.toMs)} AS b, sum(n) AS n, sum(failed) AS failed,
-            sum(finished) AS finished, sum(sum1) AS value_sum
+            sum(finished) AS finished, sum(sum1) AS value_sum,
+            ${FX_PARTS.map((p) => `CAST(sum(x_${p}) AS TEXT) AS x_${p}`).join(', ')}
      FROM (${union}) u GROUP BY 1, 2`,
     params,
   );
@@ -207,6 +210,7 @@ async function loadRolledUpBuckets(env: ReportEnv, q: ReportQuery, tenantId: str
     failed: num(r.failed),
     finished: num(r.finished),
     value_sum: numOrNull(r.value_sum),
+    latency: r.kind === 'samples' ? fxTotalOf(r, 'x') : 0n,
   }));
 }
 
@@ -216,27 +220,31 @@ async function loadRawSlots(env: ReportEnv, q: ReportQuery, tenantId: string, sl
   const slot = (column: string) => d.floorDiv(column, slotMs);
   const params: SqlValue[] = [q.fromMs, q.toMs, tenantId];
   const noSum = d.double('NULL');
+  const noFx = FX_PARTS.map((p) => `'0' AS x_${p}`).join(', ');
+  const latencyFx = fxPartsSql(d, 'p95_latency_ms')
+    .map((e, k) => `CAST(sum(${e}) AS TEXT) AS x_${FX_PARTS[k]}`)
+    .join(', ');
   const sql = `
     SELECT 'runs' AS kind, ${slot('started_at_ms')} AS slot,
            count(*) AS n,
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE ${FINISHED_RUN_SQL}) AS finished,
-           sum(duration_ms) FILTER (WHERE ${FINISHED_RUN_SQL}) AS value_sum
+           sum(duration_ms) FILTER (WHERE ${FINISHED_RUN_SQL}) AS value_sum, ${noFx}
     FROM workflow_runs
     WHERE tenant_id = $3 AND started_at_ms >= $1 AND started_at_ms < $2
     GROUP BY ${slot('started_at_ms')}
     UNION ALL
-    SELECT 'incidents', ${slot('opened_at_ms')}, count(*), 0, 0, ${noSum}
+    SELECT 'incidents', ${slot('opened_at_ms')}, count(*), 0, 0, ${noSum}, ${noFx}
     FROM incidents
     WHERE tenant_id = $3 AND opened_at_ms >= $1 AND opened_at_ms < $2
     GROUP BY ${slot('opened_at_ms')}
     UNION ALL
-    SELECT 'predictions', ${slot('predicted_at_ms')}, count(*), 0, 0, ${noSum}
+    SELECT 'predictions', ${slot('predicted_at_ms')}, count(*), 0, 0, ${noSum}, ${noFx}
     FROM predictions
     WHERE tenant_id = $3 AND predicted_at_ms >= $1 AND predicted_at_ms < $2
     GROUP BY ${slot('predicted_at_ms')}
     UNION ALL
-    SELECT 'samples', ${slot('ts_ms')}, count(*), 0, 0, sum(p95_latency_ms)
+    SELECT 'samples', ${slot('ts_ms')}, count(*), 0, 0, ${noSum}, ${latencyFx}
     FROM metric_samples
     WHERE tenant_id = $3 AND ts_ms >= $1 AND ts_ms < $2
     GROUP BY ${slot('ts_ms')}`;
@@ -248,6 +256,7 @@ async function loadRawSlots(env: ReportEnv, q: ReportQuery, tenantId: string, sl
     failed: num(r.failed),
     finished: num(r.finished),
     value_sum: numOrNull(r.value_sum),
+    latency: r.kind === 'samples' ? fxTotalOf(r, 'x') : 0n,
   }));
 }
 
@@ -260,7 +269,7 @@ function toTrendPoint(b: Bucket, a: Accumulator): TrendPoint {
     avg_duration_ms: ratio(a.durationSum, a.finished),
     incidents_opened: a.incidents,
     predictions: a.predictions,
-    avg_p95_latency_ms: ratio(a.latencySum, a.samples),
+    avg_p95_latency_ms: fxMean(a.latencySum, a.samples),
   };
 }
 

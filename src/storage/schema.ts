@@ -3,7 +3,8 @@
  * Timestamps are epoch milliseconds (BIGINT) so arithmetic is exact and identical on both engines.
  */
 
-export type ColumnType = 'text' | 'bigint' | 'double';
+/** `hugeint`: an exact integer wider than 64 bits (DuckDB HUGEINT, PostgreSQL NUMERIC), bound from a bigint. */
+export type ColumnType = 'text' | 'bigint' | 'double' | 'hugeint';
 
 
 export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnType])[]> = {
@@ -54,14 +55,23 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['tenant_id', 'text'],
     ['slot', 'bigint'],
     ['samples', 'bigint'],
-    ['latency_sum', 'double'],
-    ['throughput_sum', 'double'],
+    ['latency_i', 'hugeint'],
+    ['latency_a', 'bigint'],
+    ['latency_b', 'bigint'],
+    ['latency_c', 'bigint'],
+    ['throughput_i', 'hugeint'],
+    ['throughput_a', 'bigint'],
+    ['throughput_b', 'bigint'],
+    ['throughput_c', 'bigint'],
   ],
   rollup_predictions: [
     ['tenant_id', 'text'],
     ['slot', 'bigint'],
     ['predictions', 'bigint'],
-    ['probability_sum', 'double'],
+    ['probability_i', 'hugeint'],
+    ['probability_a', 'bigint'],
+    ['probability_b', 'bigint'],
+    ['probability_c', 'bigint'],
   ],
   rollup_runs_day: [
     ['tenant_id', 'text'],
@@ -75,14 +85,23 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['tenant_id', 'text'],
     ['day', 'bigint'],
     ['samples', 'bigint'],
-    ['latency_sum', 'double'],
-    ['throughput_sum', 'double'],
+    ['latency_i', 'hugeint'],
+    ['latency_a', 'bigint'],
+    ['latency_b', 'bigint'],
+    ['latency_c', 'bigint'],
+    ['throughput_i', 'hugeint'],
+    ['throughput_a', 'bigint'],
+    ['throughput_b', 'bigint'],
+    ['throughput_c', 'bigint'],
   ],
   rollup_predictions_day: [
     ['tenant_id', 'text'],
     ['day', 'bigint'],
     ['predictions', 'bigint'],
-    ['probability_sum', 'double'],
+    ['probability_i', 'hugeint'],
+    ['probability_a', 'bigint'],
+    ['probability_b', 'bigint'],
+    ['probability_c', 'bigint'],
   ],
   tenant_services: [
     ['tenant_id', 'text'],
@@ -115,11 +134,11 @@ export function columnTypesOf(table: string, columns: readonly string[]): Column
 export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: readonly string[] }> = {
   rollup_runs: { keys: ['tenant_id', 'slot'], values: ['runs', 'failed', 'finished', 'duration_sum_ms'] },
   rollup_durations_day: { keys: ['tenant_id', 'day', 'bucket'], values: ['n'] },
-  rollup_metrics: { keys: ['tenant_id', 'slot'], values: ['samples', 'latency_sum', 'throughput_sum'] },
-  rollup_predictions: { keys: ['tenant_id', 'slot'], values: ['predictions', 'probability_sum'] },
+  rollup_metrics: { keys: ['tenant_id', 'slot'], values: ['samples', 'latency_i', 'latency_a', 'latency_b', 'latency_c', 'throughput_i', 'throughput_a', 'throughput_b', 'throughput_c'] },
+  rollup_predictions: { keys: ['tenant_id', 'slot'], values: ['predictions', 'probability_i', 'probability_a', 'probability_b', 'probability_c'] },
   tenant_services: { keys: ['tenant_id', 'service'], values: ['records'] },
   // Per UTC day, the same values as the slot tables above (migrations 004 DuckDB / 006 PostgreSQL).
   rollup_runs_day: { keys: ['tenant_id', 'day'], values: ['runs', 'failed', 'finished', 'duration_sum_ms'] },
-  rollup_metrics_day: { keys: ['tenant_id', 'day'], values: ['samples', 'latency_sum', 'throughput_sum'] },
-  rollup_predictions_day: { keys: ['tenant_id', 'day'], values: ['predictions', 'probability_sum'] },
+  rollup_metrics_day: { keys: ['tenant_id', 'day'], values: ['samples', 'latency_i', 'latency_a', 'latency_b', 'latency_c', 'throughput_i', 'throughput_a', 'throughput_b', 'throughput_c'] },
+  rollup_predictions_day: { keys: ['tenant_id', 'day'], values: ['predictions', 'probability_i', 'probability_a', 'probability_b', 'probability_c'] },
 };

@@ -17,10 +17,14 @@ type Tenant = { id: string; key: string; keyId: string };
 
 const ms = (iso: string): number => Date.parse(iso);
 
-/** Deep equality where numbers may differ by a relative 1e-9 (engines sum in their own order). */
+/**
+ * Deep equality where numbers may differ by a relative 1e-9 (the reference sums in its own order),
+ * or by 2^-96 absolute: means of sent values keep 96 fraction bits (metrics/exact-sum.ts), so a
+ * value below 2^-44 such as 5e-324 counts as its 2^-96 multiple.
+ */
 function assertClose(actual: unknown, expected: unknown, path = '$'): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
-    const ok = actual === expected || Math.abs(actual - expected) <= 1e-9 * Math.max(Math.abs(actual), Math.abs(expected));
+    const ok = actual === expected || Math.abs(actual - expected) <= Math.max(1e-9 * Math.max(Math.abs(actual), Math.abs(expected)), 2 ** -96);
     assert.ok(ok, `${path}: ${actual} is not within 1e-9 of ${expected}`);
     return;
   }

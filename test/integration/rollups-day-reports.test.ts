@@ -18,6 +18,7 @@ import { getTrends } from '../../src/reports/trends.ts';
 import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { createTestDatabase, describeEachEngine, openTestStorage, type TestDatabase } from '../helpers/engines.ts';
+import { correctlyRoundedMean, scaled96 } from '../helpers/exact.ts';
 import { join } from 'node:path';
 
 const DAY = 86_400_000;
@@ -129,10 +130,11 @@ function rawTotals(t: string, fromMs: number, toMs: number) {
     finished: rs.filter(finished).length,
     durationSum: rs.filter(finished).reduce((s, r) => s + r.duration, 0),
     samples: ss.length,
-    latencySum: ss.reduce((s, x) => s + x.latency, 0),
-    throughputSum: ss.reduce((s, x) => s + x.rps, 0),
+    // Exact sums (units of 2^-96), computed from the doubles' bits.
+    latencySum: ss.reduce((s, x) => s + scaled96(x.latency), 0n),
+    throughputSum: ss.reduce((s, x) => s + scaled96(x.rps), 0n),
     predictions: ps.length,
-    probabilitySum: ps.reduce((s, x) => s + x.p, 0),
+    probabilitySum: ps.reduce((s, x) => s + scaled96(x.p), 0n),
   };
 }
 
@@ -153,17 +155,10 @@ function checkTotals(storage: Storage, tz: string) {
       const got = totals.find((x) => x.tenant.tenant_id === t)!;
       const want = rawTotals(t, fromMs, toMs);
       for (const [k, v] of Object.entries(want)) {
-        const g = got[k as keyof typeof want];
-        // Float sums may differ from the raw sum by rounding only; counts and integer sums are exact.
-        const float = k.endsWith('Sum') && k !== 'durationSum';
-        if (float) assert.ok(close(g, v), `${t} ${k}: ${g} vs ${v}`);
-        else assert.equal(g, v, `${t} ${k} [${fromMs}, ${toMs})`);
+        // Counts, integer sums and the exact sums of doubles: all equal, to the last bit.
+        assert.equal(got[k as keyof typeof want], v, `${t} ${k} [${fromMs}, ${toMs})`);
         // The one-tenant query (equality filter, no edge join) gives the same answer.
-        if (t === 'db') {
-          const o = one[0]![k as keyof typeof want];
-          if (float) assert.ok(close(o, v), `one tenant ${k}: ${o} vs ${v}`);
-          else assert.equal(o, v, `one tenant ${k}`);
-        }
+        if (t === 'db') assert.equal(one[0]![k as keyof typeof want], v, `one tenant ${k}`);
       }
     }
   });
@@ -175,7 +170,7 @@ function checkTrends(storage: Storage, tz: string, granularity: Granularity) {
     const body = await getTrends({ storage, config: loadConfig({}) }, q, granularity);
     const buckets = generateBuckets(fromMs, toMs, tz, granularity);
     assert.equal(body.points.length, buckets.length);
-    const want = buckets.map(() => ({ workflows: 0, failed: 0, finished: 0, duration: 0, predictions: 0, samples: 0, latency: 0 }));
+    const want = buckets.map(() => ({ workflows: 0, failed: 0, finished: 0, duration: 0, predictions: 0, samples: 0, latencies: [] as number[] }));
     for (const r of runs.values()) {
       if (r.tenant !== 'da' || r.startMs < fromMs || r.startMs >= toMs) continue;
       const w = want[bucketIndexFor(buckets, r.startMs)]!;
@@ -187,7 +182,7 @@ function checkTrends(storage: Storage, tz: string, granularity: Granularity) {
       if (s.tenant !== 'da' || s.ts < fromMs || s.ts >= toMs) continue;
       const w = want[bucketIndexFor(buckets, s.ts)]!;
       w.samples++;
-      w.latency += s.latency;
+      w.latencies.push(s.latency);
     }
     for (const p of predictions.values()) {
       if (p.tenant === 'da' && p.at >= fromMs && p.at < toMs) want[bucketIndexFor(buckets, p.at)]!.predictions++;
@@ -200,7 +195,7 @@ function checkTrends(storage: Storage, tz: string, granularity: Granularity) {
       assert.equal(pt.predictions, w.predictions, at);
       assert.equal(pt.avg_duration_ms, w.finished ? w.duration / w.finished : null, at);
       if (w.samples === 0) assert.equal(pt.avg_p95_latency_ms, null, at);
-      else assert.ok(close(pt.avg_p95_latency_ms!, w.latency / w.samples), at);
+      else assert.equal(pt.avg_p95_latency_ms, correctlyRoundedMean(w.latencies), at);
     });
   });
 }
@@ -276,8 +271,7 @@ await describeEachEngine('reports from day rollups', (engine) => {
       for (const t of TENANTS) {
         const a = answer.find((x) => x.tenant.tenant_id === t)!;
         const b = after.find((x) => x.tenant.tenant_id === t)!;
-        for (const k of ['runs', 'failed', 'finished', 'durationSum', 'samples', 'predictions'] as const) assert.equal(b[k], a[k], k);
-        for (const k of ['latencySum', 'throughputSum', 'probabilitySum'] as const) assert.ok(close(b[k], a[k]), k);
+        for (const k of ['runs', 'failed', 'finished', 'durationSum', 'samples', 'predictions', 'latencySum', 'throughputSum', 'probabilitySum'] as const) assert.equal(b[k], a[k], k);
       }
     });
   }

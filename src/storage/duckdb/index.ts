@@ -199,7 +199,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         await writer.run(`DELETE FROM ${table}`);
         // In key order (tenant first): a tenant's rows are then contiguous and reports reading one
         // tenant skip the rest through zone maps (4x less scanning at 1M runs).
-        await writer.run(`INSERT INTO ${table} SELECT * FROM atom_compact ORDER BY ${keys.join(', ')}`);
+        const columns = [...keys, ...values].join(', ');
+        await writer.run(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM atom_compact ORDER BY ${keys.join(', ')}`);
         await writer.run('DROP TABLE atom_compact');
       }
       await writer.run('COMMIT');
@@ -300,7 +301,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
                   // A safe integer converts to BIGINT exactly: no BigInt allocation per value.
                   if (typeof v === 'number' && Number.isSafeInteger(v)) appender.appendDouble(v);
                   else appender.appendBigInt(BigInt(v as number));
-                } else if (t === 'double') appender.appendDouble(v as number);
+                } else if (t === 'hugeint') appender.appendHugeInt(typeof v === 'bigint' ? v : BigInt(v as number));
+                else if (t === 'double') appender.appendDouble(v as number);
                 else appender.appendVarchar(typeof v === 'string' ? v : String(v));
               }
             }

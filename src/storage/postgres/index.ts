@@ -63,7 +63,7 @@ function postgresDoubleText(expr: string): string {
     ELSE CAST(${expr} AS VARCHAR) END`;
 }
 
-const PG_ARRAY_TYPE: Record<ColumnType, string> = { text: 'text[]', bigint: 'bigint[]', double: 'float8[]' };
+const PG_ARRAY_TYPE: Record<ColumnType, string> = { text: 'text[]', bigint: 'bigint[]', double: 'float8[]', hugeint: 'numeric[]' };
 
 /** int8 and numeric as JS numbers (counts and sums fit in doubles; money is integer micros). */
 const types = {

@@ -1,7 +1,8 @@
 /**
  * RollupDeltas finds a record's cells through nested maps instead of a joined string key. This
  * checks that the delta rows it writes (content and order) are those of the string-keyed version
- * it replaced (kept below as the reference) for random mixes of inserts and updates.
+ * it replaced (kept below as the reference, with the exact sums of metrics and predictions since
+ * added) for random mixes of inserts and updates.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { RollupDeltas, SLOT_MS } from '../../../src/ingest/rollups.ts';
 import { durationBucket } from '../../../src/reports/metrics/duration-sketch.ts';
 import type { IngestKind } from '../../../src/ingest/records.ts';
 import type { SqlValue, Transaction } from '../../../src/storage/types.ts';
+import { scaled96 } from '../../helpers/exact.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -17,13 +19,17 @@ const DAY_MS = 86_400_000;
 type Rec = Record<string, unknown>;
 const FINISHED = new Set(['succeeded', 'failed']);
 class Sums {
-  readonly rows = new Map<string, { keys: SqlValue[]; values: number[] }>();
+  readonly rows = new Map<string, { keys: SqlValue[]; values: (number | bigint)[] }>();
   constructor(private readonly width: number) {}
-  add(keys: SqlValue[], values: number[]): void {
+  add(keys: SqlValue[], values: (number | bigint)[]): void {
     const k = keys.join('\u0000');
     let row = this.rows.get(k);
-    if (!row) this.rows.set(k, (row = { keys, values: new Array<number>(this.width).fill(0) }));
-    for (let i = 0; i < values.length; i++) row.values[i]! += values[i]!;
+    if (!row) {
+      const zeros: (number | bigint)[] = new Array<number>(this.width).fill(0);
+      values.forEach((v, i) => typeof v === 'bigint' && (zeros[i] = 0n));
+      this.rows.set(k, (row = { keys, values: zeros }));
+    }
+    for (let i = 0; i < values.length; i++) row.values[i] = (row.values[i] as number) + (values[i] as number);
   }
   list(): SqlValue[][] {
     return [...this.rows.values()].map((r) => [...r.keys, ...r.values]);
@@ -32,8 +38,8 @@ class Sums {
 class ReferenceDeltas {
   readonly runs = new Sums(4);
   readonly days = new Sums(1);
-  readonly metrics = new Sums(3);
-  readonly predictions = new Sums(2);
+  readonly metrics = new Sums(9);
+  readonly predictions = new Sums(5);
   readonly services = new Sums(1);
   add(kind: IngestKind, r: Rec, sign: 1 | -1): void {
     const t = r.tenant_id as string;
@@ -44,9 +50,9 @@ class ReferenceDeltas {
       this.runs.add([t, Math.floor(started / SLOT_MS)], [sign, r.status === 'failed' ? sign : 0, finished ? sign : 0, sign * duration]);
       if (finished) this.days.add([t, Math.floor(started / DAY_MS), durationBucket(duration)], [sign]);
     } else if (kind === 'metrics') {
-      this.metrics.add([t, Math.floor((r.ts_ms as number) / SLOT_MS)], [sign, sign * (r.p95_latency_ms as number), sign * (r.throughput_rps as number)]);
+      this.metrics.add([t, Math.floor((r.ts_ms as number) / SLOT_MS)], [sign, ...exactParts(r.p95_latency_ms as number, sign), ...exactParts(r.throughput_rps as number, sign)]);
     } else if (kind === 'predictions') {
-      this.predictions.add([t, Math.floor((r.predicted_at_ms as number) / SLOT_MS)], [sign, sign * (r.failure_probability as number)]);
+      this.predictions.add([t, Math.floor((r.predicted_at_ms as number) / SLOT_MS)], [sign, ...exactParts(r.failure_probability as number, sign)]);
     }
     if (typeof r.service === 'string') this.services.add([t, r.service], [sign]);
   }
@@ -61,6 +67,13 @@ class ReferenceDeltas {
   }
 }
 // ---- end of reference ----
+// Since exact sums (metrics/exact-sum.ts), a value's contribution is its ⌊v·2^96⌋ cut into the
+// integer part (a bigint) and three 32-bit fraction blocks, from the double's bits here.
+function exactParts(v: number, sign: 1 | -1): [bigint, number, number, number] {
+  const total = scaled96(v);
+  const block = (shift: bigint) => Number((total >> shift) & 0xffffffffn);
+  return [BigInt(sign) * (total >> 96n), sign * block(64n), sign * block(32n), sign * block(0n)];
+}
 
 async function written(deltas: RollupDeltas): Promise<Record<string, SqlValue[][]>> {
   const out: Record<string, SqlValue[][]> = {};
