@@ -1,6 +1,6 @@
 import { ConfigError } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
-import { formatHelp, parseCommandArgs, UsageError, type CommandSpec } from './args.ts';
+import { CommandError, formatHelp, parseCommandArgs, UsageError, type CommandSpec } from './args.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -48,7 +48,31 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatHelp(cmd) + '\n');
     return 0;
   }
-  return (await cmd.run(args)) ?? 0;
+  return (await cmd.run({ ...args, env: process.env })) ?? 0;
+}
+
+/** A domain error's message, with the details that say which field is wrong and why. */
+function describeDomainError(err: DomainError): string {
+  const extra = err.details.map((d) => d.message).filter((m) => !err.message.includes(m));
+  return extra.length ? `${err.message}: ${extra.join('; ')}` : err.message;
+}
+
+// A reader that stops early (`| head`) closes the pipe: that is a normal end, not an error.
+// The command is left to finish (or fail on its next write) so it still closes the database.
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') {
+    stdoutClosed = true;
+    return;
+  }
+  process.stderr.write(`atom-analytics: cannot write the output: ${err.message}\n`);
+  process.exit(1);
+});
+
+/** The error a write or a pipeline to the closed stdout fails with. */
+function isClosedOutputError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 main(process.argv.slice(2)).then(
@@ -56,9 +80,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DomainError) {
-      process.stderr.write(`atom-analytics: ${err.message}\n`);
+    if (stdoutClosed && isClosedOutputError(err)) {
+      process.exitCode = 0;
+    } else if (err instanceof UsageError || err instanceof ConfigError || err instanceof DomainError) {
+      process.stderr.write(`atom-analytics: ${err instanceof DomainError ? describeDomainError(err) : err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof CommandError) {
+      process.stderr.write(`atom-analytics: ${err.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`atom-analytics: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

@@ -1,8 +1,9 @@
+import { TenantNotFoundError } from '../domain/errors.ts';
 import type { ReportQuery } from '../reports/common.ts';
 import { parsePeriod } from '../reports/period.ts';
 import type { ServiceContext } from '../tenancy/context.ts';
 import { resolveTenantScope } from '../tenancy/tenant-service.ts';
-import { optionalString, type ArgValues, type OptionSpec } from './args.ts';
+import { optionalString, UsageError, type ArgValues, type OptionSpec } from './args.ts';
 
 /** Period, zone, tenant and per-report options shared by `report` and `export`. */
 export const REPORT_OPTIONS: Record<string, OptionSpec> = {
@@ -17,7 +18,15 @@ export const REPORT_OPTIONS: Record<string, OptionSpec> = {
 
 /** Resolves the tenant scope and period the same way the HTTP routes do (admin caller). */
 export async function readReportOptions(ctx: ServiceContext, values: ArgValues): Promise<{ q: ReportQuery; params: Record<string, string | undefined> }> {
-  const tenantIds = await resolveTenantScope(ctx, optionalString(values, 'tenant'));
+  const tenant = optionalString(values, 'tenant');
+  let tenantIds: string[] | null;
+  try {
+    tenantIds = await resolveTenantScope(ctx, tenant);
+  } catch (err) {
+    // The API's "Tenant not found" hides which one; on the command line the caller named it.
+    if (err instanceof TenantNotFoundError) throw new UsageError(`unknown tenant "${tenant}" (atom-analytics tenants list shows them)`);
+    throw err;
+  }
   const period = parsePeriod({ from: optionalString(values, 'from'), to: optionalString(values, 'to'), tz: optionalString(values, 'tz') }, Date.now());
   return {
     q: { ...period, tenantIds },

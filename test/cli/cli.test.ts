@@ -2,36 +2,14 @@
  * The atom-analytics command line, run as a real process on a private embedded database.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/atom-analytics.js', import.meta.url));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { cliIn, type CliResult } from './run-cli.ts';
 
 let dir = '';
-async function cli(...args: string[]): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', DATABASE_URL: '' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => cliIn(dir)(args);
 
 const COMMANDS = ['serve', 'migrate', 'seed', 'import', 'report', 'export', 'tenants', 'keys', 'rollups'];
 

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvDigestCounter } from '../../export/csv-digest.ts';
-import { exportTypes, openCsvExport } from '../../export/export-service.ts';
+import { exportNeedsTenant, exportTypes, openCsvExport } from '../../export/export-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
 import { createProgress, withAdminContext } from '../context.ts';
 import { readReportOptions, REPORT_OPTIONS } from '../report-options.ts';
@@ -11,18 +11,25 @@ export const exportCommand: CommandSpec = {
   name: 'export',
   summary: 'write a report or raw records as CSV (same code path as GET /export/csv)',
   usage: 'atom-analytics export <type> [--from … --to … --tz … --tenant …] [--out file.csv]',
+  maxPositionals: 1,
   options: {
     ...REPORT_OPTIONS,
     out: { type: 'string', short: 'o', description: 'output file (default: stdout)' },
   },
+  notes: [
+    'Types:',
+    ...exportTypes().map((t) => `  ${t}${exportNeedsTenant(t) ? ' (needs --tenant)' : ''}`),
+  ],
   async run({ values, positionals }) {
     const [type] = positionals;
-    if (!type || !exportTypes().includes(type)) throw new UsageError(`export needs a type: one of ${exportTypes().join(', ')}`);
+    if (!type) throw new UsageError(`export needs a type: one of ${exportTypes().join(', ')}`);
+    if (!exportTypes().includes(type)) throw new UsageError(`unknown export type ${type}; one of ${exportTypes().join(', ')}`);
+    if (exportNeedsTenant(type) && !optionalString(values, 'tenant')) throw new UsageError(`export ${type} needs --tenant`);
     const out = optionalString(values, 'out');
     await withAdminContext(async (ctx, config) => {
       const { q, params } = await readReportOptions(ctx, values);
       const exp = await openCsvExport({ storage: ctx.storage.scoped(q.tenantIds), config }, type, q, params);
-      const progress = createProgress(`exporting ${type}`, null);
+      const progress = createProgress(`exporting ${type}`);
       // Progress counts line feeds (a quoted cell may hold one, so it is approximate); the
       // final figures come from the digest, which counts records exactly.
       const digest = new CsvDigestCounter();

@@ -1,203 +1,87 @@
-import { createReadStream, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { parse as parseCsv } from 'csv-parse';
-import type { ErrorDetail } from '../../domain/errors.ts';
-import { storeRecords, type Rec } from '../../ingest/ingest-service.ts';
-import { isIngestKind, type IngestKindName } from '../../ingest/kinds.ts';
-import { validateBatch } from '../../ingest/validate.ts';
-import { findMissingTenants } from '../../tenancy/tenant-service.ts';
+import { existsSync, statSync } from 'node:fs';
+import { loadConfig } from '../../config.ts';
+import { isIngestKind } from '../../ingest/kinds.ts';
+import { findMissingTenants, TENANT_ID_PATTERN } from '../../tenancy/tenant-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
-import { createProgress, withAdminContext } from '../context.ts';
-
-/** Fields that are numbers in the API; CSV cells for them are converted, other cells stay text. */
-const NUMERIC_FIELDS = new Set(['duration_ms', 'p95_latency_ms', 'throughput_rps', 'error_rate', 'failure_probability']);
-
-interface Line {
-  line: number;
-  record: unknown;
-}
-
-interface SendResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: { index: number; message: string }[];
-}
-
-/** Reads records with their 1-based line numbers; bad JSON lines become rejects. */
-async function* readRecords(file: string, format: 'ndjson' | 'csv'): AsyncGenerator<Line> {
-  if (format === 'ndjson') {
-    const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    let n = 0;
-    for await (const text of rl) {
-      n++;
-      if (text.trim() === '') continue;
-      let record: unknown;
-      try {
-        record = JSON.parse(text);
-      } catch (err) {
-        record = new Error(`invalid JSON: ${(err as Error).message}`);
-      }
-      yield { line: n, record };
-    }
-    return;
-  }
-  const parser = createReadStream(file).pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, info: true, relax_column_count: false }));
-  for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    const rec: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(item.record)) {
-      if (v === '') continue;
-      rec[k] = NUMERIC_FIELDS.has(k) && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v) ? Number(v) : v;
-    }
-    yield { line: item.info.lines, record: rec };
-  }
-}
-
-type Sink = (records: unknown[]) => Promise<SendResult>;
-
-function describe(details: ErrorDetail[], index: number): string {
-  return details
-    .filter((d) => d.index === index)
-    .map((d) => (d.field ? `${d.field}: ${d.message}` : d.message))
-    .join('; ');
-}
-
-/** Direct to the database through the same validator and upsert as POST /ingest. */
-function databaseSink(kind: IngestKindName, storage: Parameters<typeof storeRecords>[0]): Sink {
-  return async (records) => {
-    const v = validateBatch(kind, records, { tenantId: null });
-    const bad = new Set(v.errors.map((e) => e.index!));
-    const rejected = [...bad].map((index) => ({ index, message: describe(v.errors, index) }));
-    // validateBatch drops nothing on errors, so re-validate only the good ones to get their records.
-    const good = records.filter((_, i) => !bad.has(i));
-    const goodIdx = records.map((_, i) => i).filter((i) => !bad.has(i));
-    const ok = validateBatch(kind, good, { tenantId: null });
-    const missing = new Set(await findMissingTenants(storage, ok.tenantIds));
-    const keep = (ok.records as unknown as Rec[]).filter((rec) => !missing.has(rec.tenant_id as string));
-    if (missing.size) {
-      good.forEach((r, j) => {
-        const t = (r as { tenant_id?: unknown })?.tenant_id;
-        if (typeof t === 'string' && missing.has(t)) rejected.push({ index: goodIdx[j]!, message: `tenant_id: unknown tenant "${t}"` });
-      });
-    }
-    const counts = keep.length ? await storeRecords(storage, kind, keep) : { inserted: 0, updated: 0, unchanged: 0 };
-    return { inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, rejected };
-  };
-}
-
-/** Through a running server's API (needed for the embedded engine while the server runs). */
-function httpSink(kind: IngestKindName, url: string, key: string): Sink {
-  const post = async (records: unknown[]) => {
-    const res = await fetch(`${url.replace(/\/$/, '')}/ingest/${kind}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
-      body: records.map((r) => JSON.stringify(r)).join('\n'),
-    });
-    const body = (await res.json()) as { inserted?: number; updated?: number; unchanged?: number; error?: { code: string; message: string; details?: ErrorDetail[] } };
-    return { status: res.status, body };
-  };
-  return async (records) => {
-    let { status, body } = await post(records);
-    if (status === 400 && body.error?.details?.length) {
-      const details = body.error.details;
-      const bad = new Set(details.map((d) => d.index!));
-      const rejected = [...bad].map((index) => ({ index, message: describe(details, index) }));
-      const good = records.filter((_, i) => !bad.has(i));
-      if (!good.length) return { inserted: 0, updated: 0, unchanged: 0, rejected };
-      ({ status, body } = await post(good));
-      if (status !== 200) throw new Error(`server answered ${status}: ${body.error?.message ?? 'unknown error'}`);
-      return { inserted: body.inserted!, updated: body.updated!, unchanged: body.unchanged!, rejected };
-    }
-    if (status !== 200) throw new Error(`server answered ${status}: ${body.error?.message ?? 'unknown error'}`);
-    return { inserted: body.inserted!, updated: body.updated!, unchanged: body.unchanged!, rejected: [] };
-  };
-}
+import { describeDatabase, withAdminContext } from '../context.ts';
+import { emptyProgress, LISTED_REJECTS, loadCheckpoint, type ImportIdentity } from '../import/checkpoint.ts';
+import { importFile } from '../import/import-file.ts';
+import { databaseSink, httpSink, type Sink } from '../import/sinks.ts';
 
 export const importCommand: CommandSpec = {
   name: 'import',
   summary: 'import an NDJSON or CSV file in batches (idempotent, resumable)',
-  usage: 'atom-analytics import <workflow_runs|incidents|metrics|predictions> <file.ndjson|file.csv> [--tenant acme] [--url http://127.0.0.1:8080 --key …]',
+  usage: 'atom-analytics import <workflow_runs|incidents|metrics|predictions> <file.ndjson|file.csv> [--tenant acme] [--url http://127.0.0.1:8080]',
+  maxPositionals: 2,
   options: {
     tenant: { type: 'string', description: 'tenant for records without tenant_id' },
     format: { type: 'string', description: 'ndjson or csv (default: from the file extension)' },
     batch: { type: 'string', description: 'records per batch', default: '1000' },
     url: { type: 'string', description: 'send through a running server instead of opening the database' },
-    key: { type: 'string', description: 'API key for --url (admin, or the tenant\'s key)' },
+    key: { type: 'string', description: 'API key for --url (admin, or the tenant\'s key); prefer ATOM_API_KEY' },
     restart: { type: 'boolean', description: 'ignore a saved checkpoint and start from line 1' },
   },
-  async run({ values, positionals }) {
+  notes: [
+    'Environment:',
+    '  ATOM_API_KEY                   API key for --url when --key is not given (keeps the key out of ps and the shell history)',
+    '',
+    `Rejected lines are listed with their line numbers (the first ${LISTED_REJECTS}); the exit code is 1 if any line was rejected.`,
+    'An interrupted import resumes after its last committed batch, for the same file, kind, --tenant and destination.',
+  ],
+  async run({ values, positionals, env }) {
     const [kind, file] = positionals;
     if (!kind || !isIngestKind(kind)) throw new UsageError('import needs a kind: workflow_runs, incidents, metrics or predictions');
     if (!file) throw new UsageError('import needs a file: atom-analytics import <kind> <file>');
     if (!existsSync(file)) throw new UsageError(`file not found: ${file}`);
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new UsageError(`not a file: ${file}`);
     const format = (optionalString(values, 'format') ?? (/\.csv$/i.test(file) ? 'csv' : 'ndjson')) as 'ndjson' | 'csv';
     if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format must be ndjson or csv');
     const batchSize = Number(values.batch ?? 1000);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) throw new UsageError('--batch must be a whole number from 1 to 50000');
     const tenant = optionalString(values, 'tenant');
-    const url = optionalString(values, 'url');
-    const key = optionalString(values, 'key');
-    if (url && !key) throw new UsageError('--url needs --key');
+    if (tenant !== undefined && !TENANT_ID_PATTERN.test(tenant)) throw new UsageError(`--tenant ${JSON.stringify(tenant)} is not a valid tenant id`);
+    const url = optionalString(values, 'url')?.replace(/\/+$/, '');
+    const flagKey = optionalString(values, 'key');
+    if (flagKey && !url) throw new UsageError('--key is only used with --url');
+    const key = flagKey ?? (env.ATOM_API_KEY || undefined);
+    if (url && !key) throw new UsageError('--url needs an API key: set ATOM_API_KEY (or pass --key)');
+    if (url && !/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http:// or https:// address, got "${url}"`);
 
-    // Resumable: a checkpoint beside the file records the last committed line for this file version.
-    const stat = statSync(file);
-    const stateFile = `${file}.atom-import.json`;
-    let resumeAfter = 0;
-    if (!values.restart && existsSync(stateFile)) {
-      const s = JSON.parse(readFileSync(stateFile, 'utf8')) as { size: number; mtimeMs: number; kind: string; committedLine: number };
-      if (s.size === stat.size && s.mtimeMs === stat.mtimeMs && s.kind === kind) resumeAfter = s.committedLine;
+    const config = url ? null : loadConfig();
+    const identity: ImportIdentity = {
+      size: stat.size,
+      mtimeMs: stat.mtimeMs,
+      kind,
+      tenant: tenant ?? null,
+      destination: url ?? describeDatabase(config!),
+    };
+    let start = emptyProgress();
+    if (!values.restart) {
+      const { progress, note } = loadCheckpoint(file, identity);
+      if (note) process.stderr.write(`${note}\n`);
+      if (progress) {
+        start = progress;
+        process.stderr.write(`resuming after line ${progress.committedLine} (use --restart to start over)\n`);
+      }
     }
-    if (resumeAfter > 0) process.stderr.write(`resuming after line ${resumeAfter} (use --restart to start over)\n`);
 
     const run = async (sink: Sink) => {
-      const totals = { inserted: 0, updated: 0, unchanged: 0 };
-      const rejected: { line: number; message: string }[] = [];
-      const progress = createProgress(`importing ${kind}`, null);
-      let batch: Line[] = [];
-      let seen = 0;
-      const flush = async () => {
-        if (!batch.length) return;
-        const parseErrors = batch.filter((l) => l.record instanceof Error);
-        for (const l of parseErrors) rejected.push({ line: l.line, message: (l.record as Error).message });
-        const valid = batch.filter((l) => !(l.record instanceof Error));
-        const records = valid.map((l) => {
-          const r = l.record;
-          if (tenant && r && typeof r === 'object' && !Array.isArray(r) && !('tenant_id' in r)) return { ...(r as object), tenant_id: tenant };
-          return r;
-        });
-        if (records.length) {
-          const res = await sink(records);
-          totals.inserted += res.inserted;
-          totals.updated += res.updated;
-          totals.unchanged += res.unchanged;
-          for (const r of res.rejected) rejected.push({ line: valid[r.index]!.line, message: r.message });
-        }
-        writeFileSync(stateFile, JSON.stringify({ size: stat.size, mtimeMs: stat.mtimeMs, kind, committedLine: batch[batch.length - 1]!.line }));
-        batch = [];
-      };
-      for await (const l of readRecords(file, format)) {
-        if (l.line <= resumeAfter) continue;
-        batch.push(l);
-        seen++;
-        if (batch.length >= batchSize) {
-          await flush();
-          progress.update(seen, 'records');
-        }
-      }
-      await flush();
-      progress.done();
-      // A complete run needs no checkpoint; re-running is still safe (upserts are idempotent).
-      if (existsSync(stateFile)) unlinkSync(stateFile);
-      rejected.sort((a, b) => a.line - b.line);
+      const total = await importFile({ file, format, kind, tenant, batchSize, identity, start, sink });
       process.stdout.write(
-        `${kind}: ${seen} records read, ${totals.inserted} inserted, ${totals.updated} updated, ${totals.unchanged} unchanged, ${rejected.length} rejected\n`,
+        `${kind}: ${total.read} records read, ${total.inserted} inserted, ${total.updated} updated, ${total.unchanged} unchanged, ${total.rejectedCount} rejected\n`,
       );
-      for (const r of rejected.slice(0, 100)) process.stdout.write(`  line ${r.line}: ${r.message}\n`);
-      if (rejected.length > 100) process.stdout.write(`  … and ${rejected.length - 100} more\n`);
-      return rejected.length ? 1 : 0;
+      for (const r of total.rejected) process.stdout.write(`  line ${r.line}: ${r.message}\n`);
+      if (total.rejectedCount > total.rejected.length) process.stdout.write(`  … and ${total.rejectedCount - total.rejected.length} more\n`);
+      return total.rejectedCount ? 1 : 0;
     };
-
     if (url) return run(httpSink(kind, url, key!));
-    return withAdminContext((ctx) => run(databaseSink(kind, ctx.storage)));
+    return withAdminContext(async (ctx) => {
+      // Every record would name it: one line now instead of one rejected line per record.
+      if (tenant && (await findMissingTenants(ctx.storage, [tenant])).length) {
+        throw new UsageError(`unknown tenant "${tenant}" (--tenant); create it first: atom-analytics tenants create --id ${tenant} --name …`);
+      }
+      return run(databaseSink(kind, ctx.storage));
+    }, config!);
   },
 };

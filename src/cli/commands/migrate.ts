@@ -6,6 +6,7 @@ export const migrateCommand: CommandSpec = {
   name: 'migrate',
   summary: 'apply pending database migrations and exit',
   usage: 'atom-analytics migrate',
+  maxPositionals: 0,
   async run() {
     const storage = await createStorage(loadConfig());
     try {

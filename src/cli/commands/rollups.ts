@@ -6,6 +6,7 @@ export const rollupsCommand: CommandSpec = {
   name: 'rollups',
   summary: 'rebuild the pre-aggregated rollups from raw rows',
   usage: 'atom-analytics rollups rebuild',
+  maxPositionals: 1,
   async run({ positionals }) {
     if (positionals[0] !== 'rebuild') throw new UsageError('rollups needs an action: rebuild');
     const started = Date.now();

@@ -1,9 +1,11 @@
 import { generateTenant, type DatasetSpec, type GenRecord } from '../../demo/generate.ts';
-import { seedDemoData } from '../../demo/seed.ts';
+import { DEMO_TENANTS, seedDemoData } from '../../demo/seed.ts';
+import { ConflictError } from '../../domain/errors.ts';
 import { storeRecords, type Rec } from '../../ingest/ingest-service.ts';
 import type { IngestKindName } from '../../ingest/kinds.ts';
 import { validateBatch } from '../../ingest/validate.ts';
 import type { Storage } from '../../storage/types.ts';
+import { findMissingTenants } from '../../tenancy/tenant-service.ts';
 import { UsageError, type CommandSpec } from '../args.ts';
 import { createProgress, withAdminContext } from '../context.ts';
 
@@ -17,6 +19,7 @@ export const seedCommand: CommandSpec = {
   name: 'seed',
   summary: 'load deterministic synthetic data (the demo tenants, or a sized dataset)',
   usage: 'atom-analytics seed [--demo] | atom-analytics seed --tenants 5 --runs 100000 --days 90 [--seed 1]',
+  maxPositionals: 0,
   options: {
     demo: { type: 'boolean', description: 'load the 3 demo tenants (acme, globex, initech)' },
     tenants: { type: 'string', description: 'number of tenants (seed-001 …)', default: '5' },
@@ -27,7 +30,17 @@ export const seedCommand: CommandSpec = {
   },
   async run({ values }) {
     if (values.demo) {
-      const counts = await withAdminContext((ctx) => seedDemoData(ctx.storage, { onlyIfEmpty: false }));
+      const counts = await withAdminContext(async (ctx) => {
+        // The demo is loaded once: its tenants are created, not upserted, and a second load at a
+        // later "now" would shift every record. Say so instead of failing on the first insert.
+        const ids = DEMO_TENANTS.map((t) => t.id);
+        const missing = new Set(await findMissingTenants(ctx.storage, ids));
+        const existing = ids.filter((id) => !missing.has(id));
+        if (existing.length) {
+          throw new ConflictError('tenant_exists', `demo tenants already exist: ${existing.join(', ')}; the demo is loaded only once (use an empty database, or seed --tenants … for more data)`);
+        }
+        return seedDemoData(ctx.storage, { onlyIfEmpty: false });
+      });
       process.stdout.write(`demo data loaded: ${JSON.stringify(counts)}\n`);
       return 0;
     }
@@ -51,7 +64,7 @@ export const seedCommand: CommandSpec = {
       models: ['gbm-failure', 'logreg-baseline'],
     };
     await withAdminContext(async (ctx) => {
-      const progress = createProgress('seeding', null);
+      const progress = createProgress('seeding');
       let total = 0;
       for (const [i, t] of spec.tenants.entries()) {
         await ctx.storage.transaction(async (tx) => {

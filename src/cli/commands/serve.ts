@@ -7,6 +7,7 @@ export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'start the HTTP server (migrates, seeds demo data on an empty database)',
   usage: 'atom-analytics serve   (configured by environment variables: see README "Operating")',
+  maxPositionals: 0,
   async run() {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);

@@ -1,11 +1,20 @@
-import { createTenant, createTenantKey, listTenants, revokeKey, toTenantJson } from '../../tenancy/tenant-service.ts';
+import { TenantNotFoundError, ValidationError } from '../../domain/errors.ts';
+import { createTenant, createTenantKey, listTenants, revokeKey, TENANT_ID_PATTERN, toTenantJson } from '../../tenancy/tenant-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
 import { withAdminContext } from '../context.ts';
+import { formatTable } from '../table.ts';
+
+/** Rewords a validation error of the service with the command's flags (`--id`, not `id`). */
+function asUsageError(command: string, err: unknown): unknown {
+  if (!(err instanceof ValidationError) || !err.details.length) return err;
+  return new UsageError(`${command}: ${err.details.map((d) => (d.field ? `--${d.field}: ${d.message}` : d.message)).join('; ')}`);
+}
 
 export const tenantsCommand: CommandSpec = {
   name: 'tenants',
   summary: 'create or list tenants (directly on the database)',
   usage: 'atom-analytics tenants create --name "Acme" [--id acme] | atom-analytics tenants list [--json]',
+  maxPositionals: 1,
   options: {
     name: { type: 'string', description: 'tenant display name (create)' },
     id: { type: 'string', description: 'tenant id, ^[A-Za-z0-9_-]{1,64}$; a UUID when absent (create)' },
@@ -14,14 +23,22 @@ export const tenantsCommand: CommandSpec = {
   async run({ values, positionals }) {
     const [action] = positionals;
     if (action === 'create') {
-      const row = await withAdminContext((ctx) => createTenant(ctx, { id: optionalString(values, 'id'), name: optionalString(values, 'name') }));
+      const name = optionalString(values, 'name');
+      const id = optionalString(values, 'id');
+      if (name === undefined) throw new UsageError('tenants create needs --name "<display name>"');
+      if (typeof values.id === 'string' && !TENANT_ID_PATTERN.test(values.id)) {
+        throw new UsageError(`tenants create: --id ${JSON.stringify(values.id)} is not a valid tenant id: use 1 to 64 letters, digits, _ or - (or leave --id out for a generated UUID)`);
+      }
+      const row = await withAdminContext((ctx) => createTenant(ctx, { id, name })).catch((err: unknown) => {
+        throw asUsageError('tenants create', err);
+      });
       process.stdout.write(JSON.stringify(toTenantJson(row), null, 2) + '\n');
       return 0;
     }
     if (action === 'list') {
-      const rows = await withAdminContext((ctx) => listTenants(ctx, { limit: 100_000 }));
-      if (values.json) process.stdout.write(JSON.stringify(rows.map(toTenantJson), null, 2) + '\n');
-      else for (const r of rows) process.stdout.write(`${r.tenant_id.padEnd(40)} ${r.name}\n`);
+      const rows = (await withAdminContext((ctx) => listTenants(ctx, { limit: 100_000 }))).map(toTenantJson);
+      if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      else process.stdout.write(formatTable(['id', 'name', 'created_at'], rows));
       return 0;
     }
     throw new UsageError('tenants needs an action: create or list. See: atom-analytics tenants --help');
@@ -32,6 +49,7 @@ export const keysCommand: CommandSpec = {
   name: 'keys',
   summary: 'create or revoke tenant API keys (directly on the database)',
   usage: 'atom-analytics keys create --tenant <id> [--name ci] | atom-analytics keys revoke <key_id>',
+  maxPositionals: 2,
   options: {
     tenant: { type: 'string', description: 'tenant id (create)' },
     name: { type: 'string', description: 'a label for the key (create)' },
@@ -39,8 +57,14 @@ export const keysCommand: CommandSpec = {
   async run({ values, positionals }) {
     const [action, keyId] = positionals;
     if (action === 'create') {
+      if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" for keys create. See: atom-analytics keys --help`);
       if (typeof values.tenant !== 'string') throw new UsageError('keys create needs --tenant <id>');
-      const created = await withAdminContext((ctx) => createTenantKey(ctx, values.tenant as string, { name: optionalString(values, 'name') }));
+      const created = await withAdminContext((ctx) => createTenantKey(ctx, values.tenant as string, { name: optionalString(values, 'name') })).catch(
+        (err: unknown) => {
+          if (err instanceof TenantNotFoundError) throw new UsageError(`unknown tenant "${values.tenant as string}" (atom-analytics tenants list shows them)`);
+          throw asUsageError('keys create', err);
+        },
+      );
       process.stdout.write(JSON.stringify(created, null, 2) + '\n');
       process.stderr.write('The key is shown once; only its hash is stored.\n');
       return 0;
