@@ -44,7 +44,16 @@ export function splitNested(fromMs: number, toMs: number, grainsMs: readonly num
     const g = grainsMs[level]!;
     const a = Math.ceil(lo / g);
     const b = Math.floor(hi / g);
-    if (a >= b) return go(lo, hi, level + 1);
+    if (a >= b) {
+      // No whole grain, but a grain edge strictly inside: cut there, so every remainder lies
+      // within one grain (a 15-minute period from 10:05 to 10:20 is two partial slots).
+      if (a === b && a * g > lo && a * g < hi) {
+        go(lo, a * g, level + 1);
+        go(a * g, hi, level + 1);
+        return;
+      }
+      return go(lo, hi, level + 1);
+    }
     go(lo, a * g, level + 1);
     whole[level]!.push([a, b]);
     go(b * g, hi, level + 1);
