@@ -1,8 +1,9 @@
 import { FINISHED_RUN_SQL as FINISHED_SQL } from '../reports/common.ts';
 import { durationBucket } from '../reports/metrics/duration-sketch.ts';
-import { FX_PARTS, fxParts, fxSumsSql } from '../reports/metrics/exact-sum.ts';
+import { fxParts, fxSumsSql, TWO32 } from '../reports/metrics/exact-sum.ts';
+import { ROLLUP_TABLES } from '../storage/schema.ts';
 import { DAY_MS } from '../reports/metrics/tz.ts';
-import type { SqlValue, Storage, Transaction } from '../storage/types.ts';
+import type { SqlValue, Storage, TableName, Transaction } from '../storage/types.ts';
 import type { IngestKindName } from './kinds.ts';
 
 export { DAY_MS };
@@ -95,18 +96,19 @@ export class RollupDeltas {
   }
 
   async write(tx: Transaction): Promise<void> {
-    await tx.addToRollup('rollup_runs', ['tenant_id', 'slot'], ['runs', 'failed', 'finished', 'duration_sum_ms'], this.runs.list());
-    await tx.addToRollup('rollup_durations_day', ['tenant_id', 'day', 'bucket'], ['n'], this.days.list());
+    const add = (table: TableName, rows: readonly (readonly SqlValue[])[]) => tx.addToRollup(table, ROLLUP_TABLES[table]!.keys, ROLLUP_TABLES[table]!.values, rows);
     const metrics = this.metrics.list();
     const predictions = this.predictions.list();
-    await tx.addToRollup('rollup_metrics', ['tenant_id', 'slot'], METRIC_COLUMNS, fxRows(metrics, 2));
-    await tx.addToRollup('rollup_predictions', ['tenant_id', 'slot'], PREDICTION_COLUMNS, fxRows(predictions, 1));
-    await tx.addToRollup('tenant_services', ['tenant_id', 'service'], ['records'], this.services.list());
+    await add('rollup_runs', this.runs.list());
+    await add('rollup_durations_day', this.days.list());
+    await add('rollup_metrics', fxRows(metrics, 2));
+    await add('rollup_predictions', fxRows(predictions, 1));
+    await add('tenant_services', this.services.list());
     // Day rollups: the slot deltas above folded per UTC day, so a record moves between day cells
     // exactly as it moves between slot cells (same transaction, same signs).
-    await tx.addToRollup('rollup_runs_day', ['tenant_id', 'day'], ['runs', 'failed', 'finished', 'duration_sum_ms'], slotRowsPerDay(this.runs.list()));
-    await tx.addToRollup('rollup_metrics_day', ['tenant_id', 'day'], METRIC_COLUMNS, fxRows(slotRowsPerDay(metrics), 2));
-    await tx.addToRollup('rollup_predictions_day', ['tenant_id', 'day'], PREDICTION_COLUMNS, fxRows(slotRowsPerDay(predictions), 1));
+    await add('rollup_runs_day', slotRowsPerDay(this.runs.list()));
+    await add('rollup_metrics_day', fxRows(slotRowsPerDay(metrics), 2));
+    await add('rollup_predictions_day', fxRows(slotRowsPerDay(predictions), 1));
   }
 }
 
@@ -117,7 +119,6 @@ export class RollupDeltas {
  * `_b`, `_c`.
  */
 const FX_WIDTH = 5;
-const TWO32 = 4_294_967_296;
 
 function addFx(cell: number[], at: number, v: number, sign: 1 | -1): void {
   const [i, a, b, c] = fxParts(v);
@@ -129,9 +130,8 @@ function addFx(cell: number[], at: number, v: number, sign: 1 | -1): void {
   cell[at + 4]! += sign * c;
 }
 
-const fxColumns = (name: string) => FX_PARTS.map((p) => `${name}_${p}`);
-const METRIC_COLUMNS = ['samples', ...fxColumns('latency'), ...fxColumns('throughput')];
-const PREDICTION_COLUMNS = ['predictions', ...fxColumns('probability')];
+/** Value columns of a rollup table, comma-separated, for the rebuild's INSERT. */
+const valuesOf = (table: TableName) => ROLLUP_TABLES[table]!.values.join(', ');
 
 /** Rows `[tenant_id, slot|day, count, ...FX_WIDTH sums per value]` as stored: `[..., count, i, a, b, c, ...]`. */
 function fxRows(rows: readonly (readonly SqlValue[])[], values: number): SqlValue[][] {
@@ -185,14 +185,14 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
     ],
     [
       'rollup_metrics',
-      `INSERT INTO rollup_metrics (tenant_id, slot, ${METRIC_COLUMNS.join(', ')})
-       SELECT tenant_id, ${d.floorDiv('ts_ms', SLOT_MS)}, count(*), ${fxSumsSql(d, 'p95_latency_ms')}, ${fxSumsSql(d, 'throughput_rps')}
+      `INSERT INTO rollup_metrics (tenant_id, slot, ${valuesOf('rollup_metrics')})
+       SELECT tenant_id, ${d.floorDiv('ts_ms', SLOT_MS)}, count(*), ${[...fxSumsSql(d, 'p95_latency_ms'), ...fxSumsSql(d, 'throughput_rps')].join(', ')}
        FROM metric_samples GROUP BY 1, 2`,
     ],
     [
       'rollup_predictions',
-      `INSERT INTO rollup_predictions (tenant_id, slot, ${PREDICTION_COLUMNS.join(', ')})
-       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', SLOT_MS)}, count(*), ${fxSumsSql(d, 'failure_probability')}
+      `INSERT INTO rollup_predictions (tenant_id, slot, ${valuesOf('rollup_predictions')})
+       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', SLOT_MS)}, count(*), ${fxSumsSql(d, 'failure_probability').join(', ')}
        FROM predictions GROUP BY 1, 2`,
     ],
     [
@@ -218,14 +218,14 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
     ],
     [
       'rollup_metrics_day',
-      `INSERT INTO rollup_metrics_day (tenant_id, day, ${METRIC_COLUMNS.join(', ')})
-       SELECT tenant_id, ${d.floorDiv('ts_ms', DAY_MS)}, count(*), ${fxSumsSql(d, 'p95_latency_ms')}, ${fxSumsSql(d, 'throughput_rps')}
+      `INSERT INTO rollup_metrics_day (tenant_id, day, ${valuesOf('rollup_metrics_day')})
+       SELECT tenant_id, ${d.floorDiv('ts_ms', DAY_MS)}, count(*), ${[...fxSumsSql(d, 'p95_latency_ms'), ...fxSumsSql(d, 'throughput_rps')].join(', ')}
        FROM metric_samples GROUP BY 1, 2 ORDER BY 1, 2`,
     ],
     [
       'rollup_predictions_day',
-      `INSERT INTO rollup_predictions_day (tenant_id, day, ${PREDICTION_COLUMNS.join(', ')})
-       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS)}, count(*), ${fxSumsSql(d, 'failure_probability')}
+      `INSERT INTO rollup_predictions_day (tenant_id, day, ${valuesOf('rollup_predictions_day')})
+       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS)}, count(*), ${fxSumsSql(d, 'failure_probability').join(', ')}
        FROM predictions GROUP BY 1, 2 ORDER BY 1, 2`,
     ],
   );

@@ -3,7 +3,7 @@ import { DAY_MS, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { FINISHED_RUN_SQL as FINISHED_SQL, tenantFilter, type ReportQuery } from './common.ts';
 import { sketchPercentile } from './metrics/duration-sketch.ts';
-import { FX_PARTS, fxPartsSql, fxTotalOf } from './metrics/exact-sum.ts';
+import { FX_PARTS, fxSumsSql, fxTotalOf } from './metrics/exact-sum.ts';
 import type { TenantRow } from '../tenancy/tenant-service.ts';
 
 /**
@@ -97,7 +97,6 @@ const FINISHED_R = FINISHED_SQL.replace(/\bstatus\b/g, 'r.status');
 const fxColumns = (alias: string, parts: readonly string[] | null): string =>
   FX_PARTS.map((p, k) => `${parts ? parts[k] : '0'} AS ${alias}_${p}`).join(', ');
 const storedFx = (column: string): string[] => FX_PARTS.map((p) => `r.${column}_${p}`);
-const summedFx = (d: Dialect, expr: string): string[] => fxPartsSql(d, expr).map((p) => `sum(${p})`);
 
 /**
  * Rollup tables, value columns and raw source of each kind. Union columns: n, failed, finished,
@@ -120,7 +119,7 @@ const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; valu
     values: (d) => `r.predictions AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('probability'))}, ${fxColumns('y', null)}`,
     rawTable: 'predictions',
     time: 'predicted_at_ms',
-    rawValues: (d) => `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', summedFx(d, 'r.failure_probability'))}, ${fxColumns('y', null)}`,
+    rawValues: (d) => `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', fxSumsSql(d, 'r.failure_probability'))}, ${fxColumns('y', null)}`,
   },
   samples: {
     slotTable: 'rollup_metrics',
@@ -129,7 +128,7 @@ const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; valu
     rawTable: 'metric_samples',
     time: 'ts_ms',
     rawValues: (d) =>
-      `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', summedFx(d, 'r.p95_latency_ms'))}, ${fxColumns('y', summedFx(d, 'r.throughput_rps'))}`,
+      `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', fxSumsSql(d, 'r.p95_latency_ms'))}, ${fxColumns('y', fxSumsSql(d, 'r.throughput_rps'))}`,
   },
 };
 

@@ -4,7 +4,7 @@ import { GRANULARITIES, bucketIndexFor, generateBuckets, type Bucket, type Granu
 import { MINUTE_MS } from './metrics/tz.ts';
 import { DAY_MS, SLOT_MS } from '../ingest/rollups.ts';
 import { FINISHED_RUN_SQL, num, numOrNull, ratio, type ReportQuery } from './common.ts';
-import { FX_PARTS, fxMean, fxPartsSql, fxTotalOf } from './metrics/exact-sum.ts';
+import { FX_PARTS, fxMean, fxSumsSql, fxTotalOf } from './metrics/exact-sum.ts';
 import { slotUnionSql } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
@@ -203,15 +203,7 @@ async function loadRolledUpBuckets(env: ReportEnv, q: ReportQuery, tenantId: str
      FROM (${union}) u GROUP BY 1, 2`,
     params,
   );
-  return rows.map((r) => ({
-    kind: String(r.kind) as SlotRow['kind'],
-    slot: num(r.b),
-    n: num(r.n),
-    failed: num(r.failed),
-    finished: num(r.finished),
-    value_sum: numOrNull(r.value_sum),
-    latency: r.kind === 'samples' ? fxTotalOf(r, 'x') : 0n,
-  }));
+  return rows.map((r) => toSlotRow(r, r.b));
 }
 
 /** Every kind from raw rows, for zones whose bucket edges are not on 15-minute marks. */
@@ -221,8 +213,8 @@ async function loadRawSlots(env: ReportEnv, q: ReportQuery, tenantId: string, sl
   const params: SqlValue[] = [q.fromMs, q.toMs, tenantId];
   const noSum = d.double('NULL');
   const noFx = FX_PARTS.map((p) => `'0' AS x_${p}`).join(', ');
-  const latencyFx = fxPartsSql(d, 'p95_latency_ms')
-    .map((e, k) => `CAST(sum(${e}) AS TEXT) AS x_${FX_PARTS[k]}`)
+  const latencyFx = fxSumsSql(d, 'p95_latency_ms')
+    .map((e, k) => `CAST(${e} AS TEXT) AS x_${FX_PARTS[k]}`)
     .join(', ');
   const sql = `
     SELECT 'runs' AS kind, ${slot('started_at_ms')} AS slot,
@@ -249,15 +241,20 @@ async function loadRawSlots(env: ReportEnv, q: ReportQuery, tenantId: string, sl
     WHERE tenant_id = $3 AND ts_ms >= $1 AND ts_ms < $2
     GROUP BY ${slot('ts_ms')}`;
   const rows = await env.storage.query<Record<string, unknown>>(sql, params);
-  return rows.map((r) => ({
+  return rows.map((r) => toSlotRow(r, r.slot));
+}
+
+/** A row of either query (columns kind, n, failed, finished, value_sum, x_i … x_c) with its slot or bucket index. */
+function toSlotRow(r: Record<string, unknown>, slot: unknown): SlotRow {
+  return {
     kind: String(r.kind) as SlotRow['kind'],
-    slot: num(r.slot),
+    slot: num(slot),
     n: num(r.n),
     failed: num(r.failed),
     finished: num(r.finished),
     value_sum: numOrNull(r.value_sum),
     latency: r.kind === 'samples' ? fxTotalOf(r, 'x') : 0n,
-  }));
+  };
 }
 
 function toTrendPoint(b: Bucket, a: Accumulator): TrendPoint {

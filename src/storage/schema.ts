@@ -3,9 +3,19 @@
  * Timestamps are epoch milliseconds (BIGINT) so arithmetic is exact and identical on both engines.
  */
 
+import { FX_PARTS } from '../reports/metrics/exact-sum.ts';
+
 /** `hugeint`: an exact integer wider than 64 bits (DuckDB HUGEINT, PostgreSQL NUMERIC), bound from a bigint. */
 export type ColumnType = 'text' | 'bigint' | 'double' | 'hugeint';
 
+
+/**
+ * The columns of an exact sum of doubles (src/reports/metrics/exact-sum.ts): `<name>_i`, the sum
+ * of integer parts (wider than 64 bits), and `_a`, `_b`, `_c`, the sums of the fraction blocks.
+ */
+function exactSumColumns(name: string): [string, ColumnType][] {
+  return FX_PARTS.map((p) => [`${name}_${p}`, p === 'i' ? 'hugeint' : 'bigint']);
+}
 
 export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnType])[]> = {
   workflow_runs: [
@@ -55,23 +65,14 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['tenant_id', 'text'],
     ['slot', 'bigint'],
     ['samples', 'bigint'],
-    ['latency_i', 'hugeint'],
-    ['latency_a', 'bigint'],
-    ['latency_b', 'bigint'],
-    ['latency_c', 'bigint'],
-    ['throughput_i', 'hugeint'],
-    ['throughput_a', 'bigint'],
-    ['throughput_b', 'bigint'],
-    ['throughput_c', 'bigint'],
+    ...exactSumColumns('latency'),
+    ...exactSumColumns('throughput'),
   ],
   rollup_predictions: [
     ['tenant_id', 'text'],
     ['slot', 'bigint'],
     ['predictions', 'bigint'],
-    ['probability_i', 'hugeint'],
-    ['probability_a', 'bigint'],
-    ['probability_b', 'bigint'],
-    ['probability_c', 'bigint'],
+    ...exactSumColumns('probability'),
   ],
   rollup_runs_day: [
     ['tenant_id', 'text'],
@@ -85,23 +86,14 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['tenant_id', 'text'],
     ['day', 'bigint'],
     ['samples', 'bigint'],
-    ['latency_i', 'hugeint'],
-    ['latency_a', 'bigint'],
-    ['latency_b', 'bigint'],
-    ['latency_c', 'bigint'],
-    ['throughput_i', 'hugeint'],
-    ['throughput_a', 'bigint'],
-    ['throughput_b', 'bigint'],
-    ['throughput_c', 'bigint'],
+    ...exactSumColumns('latency'),
+    ...exactSumColumns('throughput'),
   ],
   rollup_predictions_day: [
     ['tenant_id', 'text'],
     ['day', 'bigint'],
     ['predictions', 'bigint'],
-    ['probability_i', 'hugeint'],
-    ['probability_a', 'bigint'],
-    ['probability_b', 'bigint'],
-    ['probability_c', 'bigint'],
+    ...exactSumColumns('probability'),
   ],
   tenant_services: [
     ['tenant_id', 'text'],
@@ -131,14 +123,18 @@ export function columnTypesOf(table: string, columns: readonly string[]): Column
 }
 
 /** Rollup tables: key columns and additive value columns (readers sum values per key). */
-export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: readonly string[] }> = {
-  rollup_runs: { keys: ['tenant_id', 'slot'], values: ['runs', 'failed', 'finished', 'duration_sum_ms'] },
-  rollup_durations_day: { keys: ['tenant_id', 'day', 'bucket'], values: ['n'] },
-  rollup_metrics: { keys: ['tenant_id', 'slot'], values: ['samples', 'latency_i', 'latency_a', 'latency_b', 'latency_c', 'throughput_i', 'throughput_a', 'throughput_b', 'throughput_c'] },
-  rollup_predictions: { keys: ['tenant_id', 'slot'], values: ['predictions', 'probability_i', 'probability_a', 'probability_b', 'probability_c'] },
-  tenant_services: { keys: ['tenant_id', 'service'], values: ['records'] },
-  // Per UTC day, the same values as the slot tables above (migrations 004 DuckDB / 006 PostgreSQL).
-  rollup_runs_day: { keys: ['tenant_id', 'day'], values: ['runs', 'failed', 'finished', 'duration_sum_ms'] },
-  rollup_metrics_day: { keys: ['tenant_id', 'day'], values: ['samples', 'latency_i', 'latency_a', 'latency_b', 'latency_c', 'throughput_i', 'throughput_a', 'throughput_b', 'throughput_c'] },
-  rollup_predictions_day: { keys: ['tenant_id', 'day'], values: ['predictions', 'probability_i', 'probability_a', 'probability_b', 'probability_c'] },
-};
+export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: readonly string[] }> = Object.fromEntries(
+  (
+    [
+      ['rollup_runs', ['tenant_id', 'slot']],
+      ['rollup_durations_day', ['tenant_id', 'day', 'bucket']],
+      ['rollup_metrics', ['tenant_id', 'slot']],
+      ['rollup_predictions', ['tenant_id', 'slot']],
+      ['tenant_services', ['tenant_id', 'service']],
+      // Per UTC day, the same values as the slot tables above (migrations 004 DuckDB / 006 PostgreSQL).
+      ['rollup_runs_day', ['tenant_id', 'day']],
+      ['rollup_metrics_day', ['tenant_id', 'day']],
+      ['rollup_predictions_day', ['tenant_id', 'day']],
+    ] as const
+  ).map(([table, keys]) => [table, { keys, values: TABLE_COLUMNS[table]!.map(([c]) => c).filter((c) => !(keys as readonly string[]).includes(c)) }]),
+);

@@ -118,7 +118,6 @@ async function load(storage: Storage): Promise<void> {
 }
 
 const finished = (r: Run) => r.status === 'succeeded' || r.status === 'failed';
-const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
 function rawTotals(t: string, fromMs: number, toMs: number) {
   const rs = [...runs.values()].filter((r) => r.tenant === t && r.startMs >= fromMs && r.startMs < toMs);

@@ -17,7 +17,8 @@
 
 import type { Dialect } from '../../storage/types.ts';
 
-const TWO32 = 4_294_967_296;
+/** 2³², the width of each fraction block. */
+export const TWO32 = 4_294_967_296;
 
 /** Names of the parts, as column suffixes: `<name>_i`, `<name>_a`, `<name>_b`, `<name>_c`. */
 export const FX_PARTS = ['i', 'a', 'b', 'c'] as const;
@@ -93,9 +94,7 @@ export function ratioToDouble(num: bigint, den: bigint): number {
   return negative ? -value : value;
 }
 
-/** `sum(i), sum(a), sum(b), sum(c)` of a DOUBLE expression's parts, as SQL select items. */
-export function fxSumsSql(d: Dialect, expr: string): string {
-  return fxPartsSql(d, expr)
-    .map((p) => `sum(${p})`)
-    .join(', ');
+/** `sum(i)`, `sum(a)`, `sum(b)`, `sum(c)` of a DOUBLE expression's parts, as SQL. */
+export function fxSumsSql(d: Dialect, expr: string): string[] {
+  return fxPartsSql(d, expr).map((p) => `sum(${p})`);
 }
