@@ -3,7 +3,10 @@ import type { ServiceContext } from '../tenancy/context.ts';
 import { findMissingTenants } from '../tenancy/tenant-service.ts';
 import type { RecordKeyLocator, SqlValue, Storage, Transaction } from '../storage/types.ts';
 import { KIND_SPECS, type IngestKindName, type KindSpec } from './kinds.ts';
+import { RECORD_FIELDS } from './records.ts';
 import { parseIngestBody } from './parse-body.ts';
+import { applyRunOutcomeChanges, outcomeOfRun, resolveIncomingPredictions, updatePredictionWaits, type RunOutcomeChange } from './prediction-outcomes.ts';
+import { findStored, inArraySql } from './stored-rows.ts';
 import { RollupDeltas } from './rollups.ts';
 import { validateBatch } from './validate.ts';
 
@@ -75,9 +78,12 @@ export async function storeRecords(
   return { ...result, tenantIds: [...byTenant.keys()] };
 }
 
-/** Compares a stored row with an incoming record field by field (timestamps are epoch ms numbers). */
-function sameContent(spec: KindSpec, stored: Rec, incoming: Rec): boolean {
-  for (const c of spec.columns) {
+/**
+ * Compares a stored row with an incoming record field by field (timestamps are epoch ms numbers);
+ * derived columns (a prediction's run_outcome) are not content.
+ */
+function sameContent(kind: IngestKindName, stored: Rec, incoming: Rec): boolean {
+  for (const c of RECORD_FIELDS[kind] as readonly string[]) {
     const a = stored[c] ?? null;
     const b = incoming[c] ?? null;
     if (a !== b) return false;
@@ -94,6 +100,7 @@ async function upsertTenantRecords(
   deltas: RollupDeltas,
   keyIndex: RecordKeyLocator | undefined,
 ): Promise<IngestResult> {
+  if (kind === 'predictions') await resolveIncomingPredictions(tx, tenantId, recs, keyIndex);
   const rows = recs.map((r) => spec.columns.map((c) => (r[c] ?? null) as SqlValue));
   const existing = await findStored(tx, spec, tenantId, recs, rows, keyIndex);
   const stored = new Map<string, Rec>();
@@ -103,21 +110,30 @@ async function upsertTenantRecords(
   let oldFrom = Infinity;
   let oldTo = -Infinity;
   const counts: IngestResult = { inserted: 0, updated: 0, unchanged: 0 };
+  const written: Rec[] = [];
+  /** Runs whose outcome for linked predictions changed (workflow_runs only). */
+  const outcomeChanges: RunOutcomeChange[] = [];
   for (let i = 0; i < recs.length; i++) {
     const rec = recs[i]!;
     const old = stored.size ? stored.get(spec.keyOf(rec)) : undefined;
+    if (old && sameContent(kind, old, rec)) {
+      counts.unchanged++;
+      continue;
+    }
     if (!old) {
       counts.inserted++;
-      toWrite.push(rows[i]!);
-      deltas.add(kind, rec, 1);
-    } else if (sameContent(spec, old, rec)) {
-      counts.unchanged++;
     } else {
       counts.updated++;
       toDelete.push(spec.keyOf(rec));
-      toWrite.push(rows[i]!);
       deltas.add(kind, old, -1);
-      deltas.add(kind, rec, 1);
+    }
+    toWrite.push(rows[i]!);
+    written.push(rec);
+    deltas.add(kind, rec, 1);
+    if (kind === 'workflow_runs') {
+      const before = old ? outcomeOfRun(old.status) : null;
+      const after = outcomeOfRun(rec.status);
+      if (before !== after) outcomeChanges.push({ id: rec.id as string, before, after });
     }
   }
   if (toDelete.length) {
@@ -133,105 +149,7 @@ async function upsertTenantRecords(
     );
   }
   if (toWrite.length) await tx.insertMany(spec.table, spec.columns, toWrite);
+  if (kind === 'predictions') await updatePredictionWaits(tx, tenantId, toDelete, written);
+  if (outcomeChanges.length) await applyRunOutcomeChanges(tx, tenantId, outcomeChanges, deltas);
   return counts;
-}
-
-/** Unbounded time range (a lookup that must see every row). */
-const ANYWHERE: readonly [number, number] = [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
-/** At most this many time ranges per lookup (one UNION ALL branch each); more are merged. */
-const MAX_RANGES = 8;
-
-/**
- * The stored rows sharing a key with `recs` (one tenant). Exact whatever the path:
- * - with a key index that can answer (DuckDB): only keys it may hold are looked up, each only
- *   within the days where a row with that key was stored;
- * - DuckDB before its index is ready: first within the batch's time range (re-sends whose time
- *   did not change), then the keys not found there over the whole table (new records, and
- *   re-sends that moved in time);
- * - PostgreSQL: through the primary key (metrics, keyed by time, within the batch's range).
- */
-async function findStored(
-  tx: Transaction,
-  spec: KindSpec,
-  tenantId: string,
-  recs: readonly Rec[],
-  rows: readonly (readonly SqlValue[])[],
-  keyIndex: RecordKeyLocator | undefined,
-): Promise<Rec[]> {
-  const located = keyIndex ? keyIndex.locate(spec.table, spec.columns, rows) : null;
-  if (located) {
-    const keys: string[] = [];
-    const ranges: (readonly [number, number])[] = [];
-    for (let i = 0; i < recs.length; i++) {
-      const where = located[i];
-      if (!where) continue;
-      keys.push(spec.keyOf(recs[i]!));
-      for (const r of where) ranges.push(r);
-    }
-    if (keys.length === 0) return [];
-    return lookup(tx, spec, tenantId, keys, mergeRanges(ranges));
-  }
-  const keys = recs.map((r) => spec.keyOf(r));
-  if (spec.timeInKey || keyIndex) {
-    let from = Infinity;
-    let to = -Infinity;
-    for (const r of recs) {
-      const t = r[spec.timeColumn] as number;
-      if (t < from) from = t;
-      if (t > to) to = t;
-    }
-    const found = await lookup(tx, spec, tenantId, keys, [[from, to]]);
-    if (spec.timeInKey) return found;
-    const seen = new Set(found.map((row) => spec.keyOf(row)));
-    const rest = keys.filter((k) => !seen.has(k));
-    if (rest.length === 0) return found;
-    const elsewhere = await lookup(tx, spec, tenantId, rest, [ANYWHERE]);
-    return found.concat(elsewhere);
-  }
-  return lookup(tx, spec, tenantId, keys, [ANYWHERE]);
-}
-
-/** Sorts, joins overlapping or adjacent ranges, then merges the closest ones down to MAX_RANGES. */
-function mergeRanges(ranges: (readonly [number, number])[]): (readonly [number, number])[] {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  const out: [number, number][] = [];
-  for (const [from, to] of sorted) {
-    const last = out[out.length - 1];
-    if (last && from <= last[1] + 1) last[1] = Math.max(last[1], to);
-    else out.push([from, to]);
-  }
-  while (out.length > MAX_RANGES) {
-    let best = 0;
-    for (let i = 1; i < out.length - 1; i++) if (out[i + 1]![0] - out[i]![1] < out[best + 1]![0] - out[best]![1]) best = i;
-    out[best]![1] = out[best + 1]![1];
-    out.splice(best + 1, 1);
-  }
-  return out;
-}
-
-/**
- * Rows of `tenantId` with one of `keys` whose time lies in one of `ranges` (one UNION ALL branch
- * per range, so DuckDB's zone maps prune each; an OR would not).
- */
-async function lookup(
-  tx: Transaction,
-  spec: KindSpec,
-  tenantId: string,
-  keys: readonly string[],
-  ranges: readonly (readonly [number, number])[],
-): Promise<Rec[]> {
-  const params: SqlValue[] = [tenantId, keys];
-  const branches = ranges.map((r) => {
-    let where = '';
-    if (r[0] !== ANYWHERE[0] || r[1] !== ANYWHERE[1]) {
-      params.push(r[0], r[1]);
-      where = ` AND ${spec.timeColumn} BETWEEN CAST($${params.length - 1} AS BIGINT) AND CAST($${params.length} AS BIGINT)`;
-    }
-    return `SELECT ${spec.columns.join(', ')} FROM ${spec.table} WHERE tenant_id = $1 AND ${inArraySql(tx, spec.keySql)}${where}`;
-  });
-  return tx.query<Rec>(branches.join(' UNION ALL '), params);
-}
-
-function inArraySql(tx: Transaction, keySql: string): string {
-  return tx.dialect.inArray(`(${keySql})`, '$2');
 }

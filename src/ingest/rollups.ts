@@ -68,6 +68,30 @@ export class RollupDeltas {
   /** predictions, then the probability as exact parts. */
   private readonly predictions = new Sums<number>(1 + FX_WIDTH, false);
   private readonly services = new Sums<string>(1, false);
+  /** rollup_prediction_scores_day: [tenant, day, model, probability, predictions, positives, negatives]. */
+  private readonly scores = new Map<string, SqlValue[]>();
+
+  private score(tenant: string, p: Rec): SqlValue[] {
+    const day = Math.floor((p.predicted_at_ms as number) / DAY_MS);
+    const probability = (p.failure_probability as number) + 0; // -0 and 0 are one probability
+    const model = p.model as string;
+    const key = `${tenant}\u0000${day}\u0000${model}\u0000${probability}`;
+    let cell = this.scores.get(key);
+    if (!cell) this.scores.set(key, (cell = [tenant, day, model, probability, 0, 0, 0]));
+    return cell;
+  }
+
+  private countOutcome(cell: SqlValue[], outcome: unknown, sign: 1 | -1): void {
+    if (outcome === 'failed') cell[5] = (cell[5] as number) + sign;
+    else if (outcome === 'succeeded') cell[6] = (cell[6] as number) + sign;
+  }
+
+  /** A stored prediction's effective outcome changes (its run finished, or changed status). */
+  moveOutcome(tenant: string, p: Rec, from: string | null, to: string | null): void {
+    const cell = this.score(tenant, p);
+    this.countOutcome(cell, from, -1);
+    this.countOutcome(cell, to, 1);
+  }
 
   add(kind: IngestKindName, r: Rec, sign: 1 | -1): void {
     const t = r.tenant_id as string;
@@ -91,6 +115,9 @@ export class RollupDeltas {
       const p = this.predictions.cell(t, Math.floor((r.predicted_at_ms as number) / SLOT_MS), 0);
       p[0]! += sign;
       addFx(p, 1, r.failure_probability as number, sign);
+      const cell = this.score(t, r);
+      cell[4] = (cell[4] as number) + sign;
+      this.countOutcome(cell, r.outcome ?? r.run_outcome, sign);
     }
     if (typeof r.service === 'string') this.services.cell(t, r.service, 0)[0]! += sign;
   }
@@ -109,6 +136,7 @@ export class RollupDeltas {
     await add('rollup_runs_day', slotRowsPerDay(this.runs.list()));
     await add('rollup_metrics_day', fxRows(slotRowsPerDay(metrics), 2));
     await add('rollup_predictions_day', fxRows(slotRowsPerDay(predictions), 1));
+    await add('rollup_prediction_scores_day', [...this.scores.values()].filter((c) => c[4] !== 0 || c[5] !== 0 || c[6] !== 0));
   }
 }
 
@@ -229,8 +257,27 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
        FROM predictions GROUP BY 1, 2 ORDER BY 1, 2`,
     ],
   );
+  statements.push([
+    'rollup_prediction_scores_day',
+    `INSERT INTO rollup_prediction_scores_day (tenant_id, day, model, probability, ${valuesOf('rollup_prediction_scores_day')})
+     SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS)}, model, failure_probability + 0.0, count(*),
+            count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'failed'), count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'succeeded')
+     FROM predictions GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+  ]);
   return storage.transaction(async (tx) => {
     const counts: Record<string, number> = {};
+    // First the predictions' derived outcomes, which the scores rollup reads.
+    await tx.query(`UPDATE predictions SET run_outcome = NULL WHERE run_outcome IS NOT NULL`);
+    await tx.query(
+      `UPDATE predictions SET run_outcome = r.status FROM workflow_runs r
+       WHERE predictions.outcome IS NULL AND r.tenant_id = predictions.tenant_id AND r.id = predictions.workflow_run_id AND r.status IN ('failed', 'succeeded')`,
+    );
+    await tx.query('DELETE FROM prediction_waits');
+    await tx.query(
+      `INSERT INTO prediction_waits (tenant_id, run_id, prediction_id, model, predicted_at_ms, failure_probability)
+       SELECT tenant_id, workflow_run_id, id, model, predicted_at_ms, failure_probability FROM predictions
+       WHERE outcome IS NULL AND run_outcome IS NULL AND workflow_run_id IS NOT NULL`,
+    );
     for (const [table, sql] of statements) {
       await tx.query(`DELETE FROM ${table}`);
       await tx.query(sql);

@@ -8,6 +8,8 @@ import {
   type ProbabilityGroup,
 } from './metrics/classification.ts';
 import { compareText, num, periodJson, tenantFilter, type ReportQuery } from './common.ts';
+import { DAY_MS } from './metrics/tz.ts';
+import { splitPeriod } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
 /** One (tenant, model) of GET /reports/predictions (contract, precise readings 7–9). */
@@ -68,32 +70,37 @@ export function parseThreshold(raw: unknown): number {
  * GET /reports/predictions: one row per (tenant, model) with predictions in the period, ordered
  * by tenant_id then model. Outcome (reading 7): the record's own `outcome` wins, else a linked run
  * of the same tenant (any time) that failed or succeeded; otherwise the prediction is unevaluated.
- * SQL only counts outcomes per probability; every metric comes from `classificationMetrics`.
+ * Ingest keeps that effective outcome (src/ingest/prediction-outcomes.ts): whole UTC days are read
+ * from rollup_prediction_scores_day, the partial days at the edges from the predictions themselves
+ * (`run_outcome`), so no run is joined. SQL only counts outcomes per probability; every metric
+ * comes from `classificationMetrics`.
  */
 export async function getPredictionReport(env: ReportEnv, q: ReportQuery, threshold: number = DEFAULT_THRESHOLD): Promise<PredictionRow[]> {
   const d = env.storage.dialect;
-  const params: SqlValue[] = [q.fromMs, q.toMs];
-  const scope = tenantFilter(d, 'p.tenant_id', q, params);
-  const runScope = tenantFilter(d, 'r.tenant_id', q, params);
-  // Grouping by plain columns lets both planners hash-aggregate (a computed key made PostgreSQL
-  // sort and spill); unevaluated predictions only add to `n`. The join keys stay pure
-  // equalities plus a scope filter on runs: a condition on `p` in ON (say `p.outcome IS NULL`)
-  // turns DuckDB's hash join into a nested loop, 1000x slower.
-  const sql = `
-    WITH judged AS (
-      SELECT p.tenant_id, p.model, p.failure_probability,
-             COALESCE(p.outcome, CASE WHEN r.status IN ('failed', 'succeeded') THEN r.status END) AS outcome
-      FROM predictions p
-      LEFT JOIN workflow_runs r
-        ON r.tenant_id = p.tenant_id AND r.id = p.workflow_run_id AND ${runScope}
-      WHERE p.predicted_at_ms >= $1 AND p.predicted_at_ms < $2 AND ${scope}
-    )
-    SELECT tenant_id, model, failure_probability AS probability,
-           count(*) AS n,
-           count(*) FILTER (WHERE outcome = 'failed') AS positives,
-           count(*) FILTER (WHERE outcome = 'succeeded') AS negatives
-    FROM judged
-    GROUP BY tenant_id, model, failure_probability`;
+  const params: SqlValue[] = [];
+  const { a, b, raw } = splitPeriod(q.fromMs, q.toMs, DAY_MS);
+  const branches: string[] = [];
+  if (a < b) {
+    params.push(a, b);
+    const at = params.length - 1;
+    const scope = tenantFilter(d, 'tenant_id', q, params);
+    branches.push(`SELECT tenant_id, model, probability, predictions AS n, positives, negatives
+      FROM rollup_prediction_scores_day WHERE day >= $${at} AND day < $${at + 1} AND ${scope}`);
+  }
+  // One branch per edge range (an OR would keep DuckDB's zone maps from pruning). Grouping by
+  // plain columns lets both planners hash-aggregate.
+  for (const [lo, hi] of raw) {
+    params.push(lo, hi);
+    const at = params.length - 1;
+    const scope = tenantFilter(d, 'tenant_id', q, params);
+    branches.push(`SELECT tenant_id, model, failure_probability AS probability, count(*) AS n,
+        count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'failed') AS positives,
+        count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'succeeded') AS negatives
+      FROM predictions WHERE predicted_at_ms >= $${at} AND predicted_at_ms < $${at + 1} AND ${scope}
+      GROUP BY tenant_id, model, failure_probability`);
+  }
+  const sql = `SELECT tenant_id, model, probability, sum(n) AS n, sum(positives) AS positives, sum(negatives) AS negatives
+    FROM (${branches.join('\n    UNION ALL\n    ')}) u GROUP BY tenant_id, model, probability`;
   const rows = await env.storage.query<Record<string, unknown>>(sql, params);
 
   const byModel = new Map<string, { tenant_id: string; model: string; predictions: number; groups: ProbabilityGroup[] }>();

@@ -109,6 +109,31 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['predicted_at_ms', 'bigint'],
     ['failure_probability', 'double'],
     ['outcome', 'text'],
+    // Derived, not sent: the linked run's outcome when the prediction has none of its own
+    // (src/ingest/prediction-outcomes.ts). Not part of the record's content.
+    ['run_outcome', 'text'],
+  ],
+  /**
+   * Predictions per (tenant, UTC day, model, probability) by effective outcome (own, else the
+   * linked run's): the predictions report's counts, exact AUC ties included.
+   */
+  rollup_prediction_scores_day: [
+    ['tenant_id', 'text'],
+    ['day', 'bigint'],
+    ['model', 'text'],
+    ['probability', 'double'],
+    ['predictions', 'bigint'],
+    ['positives', 'bigint'],
+    ['negatives', 'bigint'],
+  ],
+  /** Predictions without an outcome of their own whose linked run has not finished (or is not stored yet). */
+  prediction_waits: [
+    ['tenant_id', 'text'],
+    ['run_id', 'text'],
+    ['prediction_id', 'text'],
+    ['model', 'text'],
+    ['predicted_at_ms', 'bigint'],
+    ['failure_probability', 'double'],
   ],
 };
 
@@ -135,6 +160,7 @@ export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: re
       ['rollup_runs_day', ['tenant_id', 'day']],
       ['rollup_metrics_day', ['tenant_id', 'day']],
       ['rollup_predictions_day', ['tenant_id', 'day']],
+      ['rollup_prediction_scores_day', ['tenant_id', 'day', 'model', 'probability']],
     ] as const
   ).map(([table, keys]) => [table, { keys, values: TABLE_COLUMNS[table]!.map(([c]) => c).filter((c) => !(keys as readonly string[]).includes(c)) }]),
 );

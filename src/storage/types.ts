@@ -128,6 +128,8 @@ export type TableName =
   | 'rollup_runs_day'
   | 'rollup_metrics_day'
   | 'rollup_predictions_day'
+  | 'rollup_prediction_scores_day'
+  | 'prediction_waits'
   | 'tenant_services';
 
 export interface PoolStats {

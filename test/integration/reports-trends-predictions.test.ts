@@ -579,6 +579,10 @@ await describeEachEngine('trends and predictions reports', (engine) => {
         { maxLength: 30 },
       ),
       threshold: fc.oneof(fc.constantFrom(0, 0.3, 0.5, 0.7, 1), fc.double({ min: 0, max: 1, noNaN: true })),
+      // Runs stored after the predictions that link to them (outcomes arrive later), and runs
+      // first sent with another status (a correction of a finished run, or running → finished).
+      runsAfterPredictions: fc.boolean(),
+      earlierStatus: fc.array(fc.constantFrom(null, 'running', 'succeeded', 'failed', 'cancelled'), { maxLength: 30 }),
     });
 
     it('gives the reference trends and prediction metrics on random data in random zones', async () => {
@@ -630,7 +634,15 @@ await describeEachEngine('trends and predictions reports', (engine) => {
             outcome: x.outcome as RefPredictionRecord['outcome'],
           }));
 
-          await ingest(t.key, 'workflow_runs', runBodies);
+          // An earlier version of some runs, replaced below by the final one.
+          const earlier = runBodies.flatMap((r, i) => {
+            const status = s.earlierStatus[i];
+            if (!status) return [];
+            const { finished_at, duration_ms, ...rest } = r as Record<string, unknown>;
+            return [{ ...rest, status, ...(status === 'running' ? {} : { finished_at: finished_at ?? r.started_at }), ...(status !== 'running' && duration_ms !== undefined ? { duration_ms } : {}) }];
+          });
+          if (earlier.length) await ingest(t.key, 'workflow_runs', earlier);
+          if (!s.runsAfterPredictions) await ingest(t.key, 'workflow_runs', runBodies);
           await ingest(
             t.key,
             'incidents',
@@ -653,6 +665,7 @@ await describeEachEngine('trends and predictions reports', (engine) => {
               ...(x.outcome === null ? {} : { outcome: x.outcome }),
             })),
           );
+          if (s.runsAfterPredictions) await ingest(t.key, 'workflow_runs', runBodies);
           const data: RefDataset = { runs, incidents, samples, predictions };
 
           const period = `from=${encodeURIComponent(s.fromAsDate ? fromDate : iso(fromMs))}&to=${encodeURIComponent(iso(toMs))}&tz=${encodeURIComponent(s.tz)}`;

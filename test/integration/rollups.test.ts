@@ -2,7 +2,9 @@
  * Rollups maintained at ingest equal rollups rebuilt from raw rows, after random sequences of
  * inserts and updates (a run moving running → failed, durations and start times changing, also
  * across UTC days), for the 15-minute slot tables and the day tables alike; and the day tables
- * equal the slot tables summed per day.
+ * equal the slot tables summed per day. Predictions' outcomes taken from linked runs (stored
+ * before or after them, changing status later) are kept the same way: run_outcome, the waiting
+ * list and the scores rollup equal their rebuild from raw rows.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -27,6 +29,8 @@ const ROLLUPS: [string, string, string[]][] = [
   ['rollup_runs_day', 'tenant_id, day', ['runs', 'failed', 'finished', 'duration_sum_ms']],
   ['rollup_metrics_day', 'tenant_id, day', ['samples', ...fx('latency'), ...fx('throughput')]],
   ['rollup_predictions_day', 'tenant_id, day', ['predictions', ...fx('probability')]],
+  // Predictions by effective outcome (own, else the linked run's), kept as runs arrive and change.
+  ['rollup_prediction_scores_day', 'tenant_id, day, model, probability', ['predictions', 'positives', 'negatives']],
 ];
 
 const BASE = Date.UTC(2026, 2, 7, 20, 0, 0);
@@ -52,7 +56,11 @@ const predictionArb = fc.record({
   id: fc.integer({ min: 0, max: 15 }),
   tenant: fc.constantFrom('ra', 'rb'),
   offsetMin: fc.integer({ min: 0, max: 3 * 24 * 60 }),
-  p: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1, 0.1, 1e-20)),
+  p: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, -0, 1, 0.1, 1e-20)),
+  model: fc.constantFrom('m', 'n'),
+  // Linked runs come and go, change status, and may be stored before or after the prediction.
+  run: fc.option(fc.integer({ min: 0, max: 25 })),
+  outcome: fc.constantFrom(null, null, 'failed', 'succeeded'),
 });
 
 async function store(storage: Storage, kind: IngestKindName, records: unknown[]): Promise<void> {
@@ -72,11 +80,16 @@ async function snapshot(storage: Storage): Promise<Record<string, Record<string,
     // Cells whose contributions cancelled out are equivalent to absent cells.
     out[table] = rows.filter((r) => Number(r.runs ?? r.samples ?? r.predictions ?? r.n ?? r.records) !== 0);
   }
+  const byId = (t: string) => `ORDER BY ${storage.dialect.binaryText('tenant_id')}, ${storage.dialect.binaryText(t)}`;
+  out.predictions = await storage.query(`SELECT tenant_id, id, run_outcome FROM predictions ${byId('id')}`);
+  out.prediction_waits = await storage.query(
+    `SELECT tenant_id, prediction_id, run_id, model, predicted_at_ms, failure_probability FROM prediction_waits ${byId('prediction_id')}`,
+  );
   return out;
 }
 
 function assertSameRollups(a: Record<string, Record<string, unknown>[]>, b: Record<string, Record<string, unknown>[]>): void {
-  for (const [table] of ROLLUPS) {
+  for (const table of [...ROLLUPS.map(([t]) => t), 'predictions', 'prediction_waits']) {
     assert.equal(a[table]!.length, b[table]!.length, `${table} row count`);
     a[table]!.forEach((row, i) => {
       const other = b[table]![i]!;
@@ -134,6 +147,24 @@ await describeEachEngine('rollups', (engine) => {
         fc.array(metricArb, { maxLength: 20 }),
         fc.array(predictionArb, { maxLength: 12 }),
         async (runBatches, metrics, predictions) => {
+          // Half of the predictions before the runs (they wait for them), half after.
+          const predictionBatch = (list: typeof predictions) =>
+            list.length === 0
+              ? Promise.resolve()
+              : store(
+                  storage,
+                  'predictions',
+                  list.map((p) => ({
+                    id: `p-${p.id}`,
+                    tenant_id: p.tenant,
+                    model: p.model,
+                    predicted_at: iso(BASE + p.offsetMin * 60_000),
+                    failure_probability: p.p,
+                    ...(p.run === null ? {} : { workflow_run_id: `run-${p.run}` }),
+                    ...(p.outcome === null ? {} : { outcome: p.outcome }),
+                  })),
+                );
+          await predictionBatch(predictions.slice(0, predictions.length >> 1));
           for (const batch of runBatches) {
             await store(
               storage,
@@ -152,18 +183,12 @@ await describeEachEngine('rollups', (engine) => {
               }),
             );
           }
+          await predictionBatch(predictions.slice(predictions.length >> 1));
           if (metrics.length) {
             await store(
               storage,
               'metrics',
               metrics.map((m) => ({ tenant_id: m.tenant, service: m.service, ts: iso(BASE + m.slot * 300_000), p95_latency_ms: m.latency, throughput_rps: m.rps, error_rate: 0.01 })),
-            );
-          }
-          if (predictions.length) {
-            await store(
-              storage,
-              'predictions',
-              predictions.map((p) => ({ id: `p-${p.id}`, tenant_id: p.tenant, model: 'm', predicted_at: iso(BASE + p.offsetMin * 60_000), failure_probability: p.p })),
             );
           }
           const maintained = await snapshot(storage);

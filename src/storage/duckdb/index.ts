@@ -9,6 +9,7 @@ import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
 import { columnTypesOf, ROLLUP_TABLES } from '../schema.ts';
 import type { CsvRecordQuery, Dialect, Row, SqlValue, Storage, TableName, Transaction } from '../types.ts';
+import { SET_RUN_OUTCOME } from '../../ingest/prediction-outcomes.ts';
 import { streamDuckDbCsvRecords, type DuckDbCsvDeps } from './csv-records.ts';
 import { isRecordTable, RecordKeyIndex, type PendingKey } from './key-index.ts';
 
@@ -130,6 +131,8 @@ const LEADING_NOISE = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/;
 function writesRecordTable(sql: string): boolean {
   const text = sql.replace(LEADING_NOISE, '');
   if (!WRITE_STATEMENT.test(text) || NON_TABLE_CREATE.test(text)) return false;
+  // Ingest's one update of a derived column: no key changes (another assignment would need a comma here).
+  if (text.startsWith(`${SET_RUN_OUTCOME} WHERE `)) return false;
   const m = WRITE_TARGET.exec(text);
   return m ? isRecordTable(m[1]!.toLowerCase()) : true;
 }
