@@ -114,15 +114,13 @@ export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, 
   };
 
   if (nowFinished.length) {
+    // Taken off the waiting list and read in one statement.
     const waiting = await tx.query<Rec>(
-      `SELECT prediction_id AS id, run_id AS workflow_run_id, model, predicted_at_ms, failure_probability
-       FROM prediction_waits WHERE tenant_id = $1 AND ${tx.dialect.inArray('run_id', '$2')}`,
+      `DELETE FROM prediction_waits WHERE tenant_id = $1 AND ${tx.dialect.inArray('run_id', '$2')}
+       RETURNING prediction_id AS id, run_id AS workflow_run_id, model, predicted_at_ms, failure_probability`,
       [tenantId, nowFinished],
     );
     for (const p of waiting) move(p, null, after.get(String(p.workflow_run_id))!);
-    if (waiting.length) {
-      await tx.query(`DELETE FROM prediction_waits WHERE tenant_id = $1 AND ${tx.dialect.inArray('prediction_id', '$2')}`, [tenantId, waiting.map((p) => String(p.id))]);
-    }
   }
   if (wasFinished.length) {
     // Corrections of finished runs are rare: PostgreSQL walks the tenant's predictions, DuckDB scans them.

@@ -209,49 +209,65 @@ export async function loadTenantTotals(storage: Storage, q: ReportQuery): Promis
   // Whole UTC days from the day rollups: ~90 rows per tenant and kind over 90 days instead of 8,640.
   const union = slotUnionSql(d, q, ['runs', 'samples', 'predictions'], params, { days: true, edgesPerTenant: storage.engine === 'postgres' });
   const scope = tenantFilter(d, 't.tenant_id', q, params);
-  const sumOf = (col: string, kind: SlotKind) => `sum(${col}) FILTER (WHERE kind = '${kind}')`;
-  // Exact sums leave the engine as text: PostgreSQL's NUMERIC would otherwise become a double.
-  const fxOf = (col: 'x' | 'y', kind: SlotKind, as: string) =>
-    FX_PARTS.map((p) => `CAST(${sumOf(`${col}_${p}`, kind)} AS TEXT) AS ${as}_${p}`).join(', ');
-  const totals = union
-    ? `LEFT JOIN (
-        SELECT tenant_id,
-               ${sumOf('n', 'runs')} AS runs, ${sumOf('failed', 'runs')} AS failed, ${sumOf('finished', 'runs')} AS finished,
-               ${sumOf('sum1', 'runs')} AS duration_sum,
-               ${sumOf('n', 'samples')} AS samples, ${fxOf('x', 'samples', 'latency')}, ${fxOf('y', 'samples', 'throughput')},
-               ${sumOf('n', 'predictions')} AS predictions, ${fxOf('x', 'predictions', 'probability')}
-        FROM (${union}) u GROUP BY tenant_id
-      ) a ON a.tenant_id = t.tenant_id`
-    : '';
-  const cols = union
-    ? 'a.runs, a.failed, a.finished, a.duration_sum, a.samples, a.latency_i, a.latency_a, a.latency_b, a.latency_c, a.throughput_i, a.throughput_a, a.throughput_b, a.throughput_c, a.predictions, a.probability_i, a.probability_a, a.probability_b, a.probability_c'
-    : 'NULL AS runs';
+  // One row per (tenant, kind): grouping by kind costs DuckDB half of what one row per tenant
+  // with FILTER aggregates did. Exact sums leave the engine as text: PostgreSQL's NUMERIC would
+  // otherwise become a double.
+  const fx = (col: 'x' | 'y') => FX_PARTS.map((p) => `CAST(sum(${col}_${p}) AS TEXT) AS ${col}_${p}`).join(', ');
+  // A period is never empty (from < to), so the union always has a branch.
+  const totals = `LEFT JOIN (
+       SELECT tenant_id, kind, sum(n) AS n, sum(failed) AS failed, sum(finished) AS finished, sum(sum1) AS sum1, ${fx('x')}, ${fx('y')}
+       FROM (${union}) u GROUP BY tenant_id, kind
+     ) a ON a.tenant_id = t.tenant_id`;
   const rows = await storage.query<Record<string, unknown>>(
-    `SELECT t.tenant_id, t.name, t.created_at_ms, t.price_workflow_run_micros, t.price_metric_sample_micros, t.price_prediction_micros, ${cols}
-     FROM tenants t ${totals} WHERE ${scope}`,
+    `SELECT t.tenant_id, t.name, t.created_at_ms, t.price_workflow_run_micros, t.price_metric_sample_micros, t.price_prediction_micros,
+            a.kind, a.n, a.failed, a.finished, a.sum1, ${['x', 'y'].flatMap((c) => FX_PARTS.map((p) => `a.${c}_${p}`)).join(', ')}
+     FROM tenants t ${totals}
+     WHERE ${scope}`,
     params,
   );
   const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
   const nn = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return rows.map((r) => ({
-    tenant: {
-      tenant_id: String(r.tenant_id),
-      name: String(r.name),
-      created_at_ms: Number(r.created_at_ms),
-      price_workflow_run_micros: nn(r.price_workflow_run_micros),
-      price_metric_sample_micros: nn(r.price_metric_sample_micros),
-      price_prediction_micros: nn(r.price_prediction_micros),
-    },
-    runs: n(r.runs),
-    failed: n(r.failed),
-    finished: n(r.finished),
-    durationSum: n(r.duration_sum),
-    samples: n(r.samples),
-    latencySum: fxTotalOf(r, 'latency'),
-    throughputSum: fxTotalOf(r, 'throughput'),
-    predictions: n(r.predictions),
-    probabilitySum: fxTotalOf(r, 'probability'),
-  }));
+  const byTenant = new Map<string, TenantTotals>();
+  for (const r of rows) {
+    const id = String(r.tenant_id);
+    let t = byTenant.get(id);
+    if (!t) {
+      t = {
+        tenant: {
+          tenant_id: id,
+          name: String(r.name),
+          created_at_ms: Number(r.created_at_ms),
+          price_workflow_run_micros: nn(r.price_workflow_run_micros),
+          price_metric_sample_micros: nn(r.price_metric_sample_micros),
+          price_prediction_micros: nn(r.price_prediction_micros),
+        },
+        runs: 0,
+        failed: 0,
+        finished: 0,
+        durationSum: 0,
+        samples: 0,
+        latencySum: 0n,
+        throughputSum: 0n,
+        predictions: 0,
+        probabilitySum: 0n,
+      };
+      byTenant.set(id, t);
+    }
+    if (r.kind === 'runs') {
+      t.runs = n(r.n);
+      t.failed = n(r.failed);
+      t.finished = n(r.finished);
+      t.durationSum = n(r.sum1);
+    } else if (r.kind === 'samples') {
+      t.samples = n(r.n);
+      t.latencySum = fxTotalOf(r, 'x');
+      t.throughputSum = fxTotalOf(r, 'y');
+    } else if (r.kind === 'predictions') {
+      t.predictions = n(r.n);
+      t.probabilitySum = fxTotalOf(r, 'x');
+    }
+  }
+  return [...byTenant.values()];
 }
 
 /**
