@@ -113,7 +113,10 @@ export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, 
     (moves.get(k) ?? moves.set(k, []).get(k)!).push(p);
   };
 
-  if (nowFinished.length) {
+  // Usually nothing waits (runs are mostly stored before their predictions): a cheap probe
+  // without the id list spares the lookup.
+  const anyWaiting = nowFinished.length > 0 && (await tx.query(`SELECT 1 AS x FROM prediction_waits WHERE tenant_id = $1 LIMIT 1`, [tenantId])).length > 0;
+  if (anyWaiting) {
     // Taken off the waiting list and read in one statement.
     const waiting = await tx.query<Rec>(
       `DELETE FROM prediction_waits WHERE tenant_id = $1 AND ${tx.dialect.inArray('run_id', '$2')}

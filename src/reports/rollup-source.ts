@@ -2,7 +2,7 @@ import { interpolateRanks } from './metrics/percentile.ts';
 import { DAY_MS, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { FINISHED_RUN_SQL as FINISHED_SQL, tenantFilter, type ReportQuery } from './common.ts';
-import { sketchPercentile } from './metrics/duration-sketch.ts';
+import { percentileFromBuckets } from './metrics/duration-sketch.ts';
 import { FX_PARTS, fxSumsSql, fxTotalOf } from './metrics/exact-sum.ts';
 import type { TenantRow } from '../tenancy/tenant-service.ts';
 
@@ -312,24 +312,23 @@ export async function loadP95Durations(
             WHERE ${range} AND ${FINISHED_SQL} AND ${inScope} GROUP BY tenant_id) e`);
   }
   if (large.length) {
-    parts.push(`SELECT tenant_id, 'sketch' AS kind, sum(n) AS n, ${d.double('bucket')} AS v_lo, ${d.double('NULL')} AS v_hi
-      FROM (${durationSketchSql(d, q, large, params)}) s GROUP BY tenant_id, bucket`);
+    // The merged sketch stays in the database: a running count per bucket finds the buckets of
+    // ranks ⌊0.95·(n−1)⌋ and ⌈0.95·(n−1)⌉ (IEEE doubles as in JS), one row per tenant comes back.
+    const rank = (fn: string) => `${fn}(${d.double(String(P95))} * ${d.double('total - 1')})`;
+    parts.push(`SELECT tenant_id, 'sketch' AS kind, total AS n,
+        ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('floor')})`)} AS v_lo, ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('ceil')})`)} AS v_hi
+      FROM (
+        SELECT tenant_id, bucket,
+               sum(n) OVER (PARTITION BY tenant_id ORDER BY bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
+               sum(n) OVER (PARTITION BY tenant_id) AS total
+        FROM (SELECT tenant_id, bucket, sum(n) AS n FROM (${durationSketchSql(d, q, large, params)}) s GROUP BY tenant_id, bucket HAVING sum(n) > 0) g
+      ) c GROUP BY tenant_id, total`);
   }
   const rows = await storage.query<{ tenant_id: string; kind: string; n: number; v_lo: number; v_hi: number | null }>(parts.join('\nUNION ALL\n'), params);
-  const sketches = new Map<string, Map<number, number>>();
   for (const r of rows) {
     const n = Number(r.n);
-    if (r.kind === 'exact') {
-      out.set(r.tenant_id, interpolateRanks(n, P95, Number(r.v_lo), Number(r.v_hi)));
-    } else {
-      let m = sketches.get(r.tenant_id);
-      if (!m) sketches.set(r.tenant_id, (m = new Map()));
-      m.set(Number(r.v_lo), n);
-    }
-  }
-  for (const [t, c] of sketches) {
-    const p = sketchPercentile(c, P95);
-    if (p !== null) out.set(t, p);
+    if (r.kind === 'exact') out.set(r.tenant_id, interpolateRanks(n, P95, Number(r.v_lo), Number(r.v_hi)));
+    else if (n > 0) out.set(r.tenant_id, percentileFromBuckets(n, Number(r.v_lo), Number(r.v_hi), P95));
   }
   return out;
 }

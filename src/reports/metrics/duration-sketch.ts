@@ -59,16 +59,26 @@ export function sketchPercentile(counts: ReadonlyMap<number, number> | readonly 
   const total = entries.reduce((s, [, n]) => s + n, 0);
   if (total === 0) return null;
   const h = p * (total - 1);
+  return percentileFromBuckets(total, bucketAt(entries, Math.floor(h)), bucketAt(entries, Math.ceil(h)), p);
+}
+
+/** The bucket holding the value of 0-based rank `rank` among sorted (bucket, count) entries. */
+function bucketAt(entries: readonly (readonly [number, number])[], rank: number): number {
+  let seen = 0;
+  for (const [bucket, n] of entries) {
+    seen += n;
+    if (rank < seen) return bucket;
+  }
+  return entries[entries.length - 1]![0];
+}
+
+/**
+ * percentile_cont over a sketch of `total` values, given the buckets holding the two closest
+ * ranks ⌊p·(total−1)⌋ and ⌈p·(total−1)⌉ (found by the database or by sketchPercentile).
+ */
+export function percentileFromBuckets(total: number, bucketLo: number, bucketHi: number, p: number): number {
+  const h = p * (total - 1);
   const lo = Math.floor(h);
-  const hi = Math.ceil(h);
-  const valueAt = (rank: number): number => {
-    let seen = 0;
-    for (const [bucket, n] of entries) {
-      seen += n;
-      if (rank < seen) return bucketValue(bucket);
-    }
-    return bucketValue(entries[entries.length - 1]![0]);
-  };
-  const vlo = valueAt(lo);
-  return lo === hi ? vlo : vlo + (valueAt(hi) - vlo) * (h - lo);
+  const vlo = bucketValue(bucketLo);
+  return lo === Math.ceil(h) ? vlo : vlo + (bucketValue(bucketHi) - vlo) * (h - lo);
 }
