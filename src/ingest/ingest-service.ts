@@ -6,7 +6,7 @@ import { KIND_SPECS, type IngestKindName, type KindSpec } from './kinds.ts';
 import { RECORD_FIELDS } from './records.ts';
 import { parseIngestBody } from './parse-body.ts';
 import { applyRunOutcomeChanges, outcomeOfRun, resolveIncomingPredictions, updatePredictionWaits, type RunOutcomeChange } from './prediction-outcomes.ts';
-import { findStored, inArraySql } from './stored-rows.ts';
+import { findStored, inArraySql, timeBounds } from './stored-rows.ts';
 import { RollupDeltas } from './rollups.ts';
 import { validateBatch } from './validate.ts';
 
@@ -100,17 +100,14 @@ async function upsertTenantRecords(
   deltas: RollupDeltas,
   keyIndex: RecordKeyLocator | undefined,
 ): Promise<IngestResult> {
-  if (kind === 'predictions') await resolveIncomingPredictions(tx, tenantId, recs, keyIndex);
   const rows = recs.map((r) => spec.columns.map((c) => (r[c] ?? null) as SqlValue));
   const existing = await findStored(tx, spec, tenantId, recs, rows, keyIndex);
   const stored = new Map<string, Rec>();
   for (const row of existing) stored.set(spec.keyOf(row), row);
-  const toWrite: SqlValue[][] = [];
   const toDelete: string[] = [];
-  let oldFrom = Infinity;
-  let oldTo = -Infinity;
   const counts: IngestResult = { inserted: 0, updated: 0, unchanged: 0 };
-  const written: Rec[] = [];
+  /** Indexes of the records to write (new or changed). */
+  const writes: number[] = [];
   /** Runs whose outcome for linked predictions changed (workflow_runs only). */
   const outcomeChanges: RunOutcomeChange[] = [];
   for (let i = 0; i < recs.length; i++) {
@@ -127,28 +124,30 @@ async function upsertTenantRecords(
       toDelete.push(spec.keyOf(rec));
       deltas.add(kind, old, -1);
     }
-    toWrite.push(rows[i]!);
-    written.push(rec);
-    deltas.add(kind, rec, 1);
+    writes.push(i);
     if (kind === 'workflow_runs') {
       const before = old ? outcomeOfRun(old.status) : null;
       const after = outcomeOfRun(rec.status);
       if (before !== after) outcomeChanges.push({ id: rec.id as string, before, after });
     }
   }
+  const written = writes.map((i) => recs[i]!);
+  if (kind === 'predictions' && written.length) {
+    // Only what is written needs its run's outcome (an unchanged re-send costs no run lookup).
+    await resolveIncomingPredictions(tx, tenantId, written, keyIndex);
+    const at = spec.columns.indexOf('run_outcome');
+    for (const i of writes) rows[i]![at] = (recs[i]!.run_outcome ?? null) as SqlValue;
+  }
+  for (const rec of written) deltas.add(kind, rec, 1);
   if (toDelete.length) {
     // Every stored row with these keys was fetched above (existing): their times bound the scan.
-    for (const row of existing) {
-      const t = Number(row[spec.timeColumn]);
-      if (t < oldFrom) oldFrom = t;
-      if (t > oldTo) oldTo = t;
-    }
+    const [oldFrom, oldTo] = timeBounds(existing, spec.timeColumn);
     await tx.query(
       `DELETE FROM ${spec.table} WHERE tenant_id = $1 AND ${inArraySql(tx, spec.keySql)} AND ${spec.timeColumn} BETWEEN CAST($3 AS BIGINT) AND CAST($4 AS BIGINT)`,
       [tenantId, toDelete, oldFrom, oldTo],
     );
   }
-  if (toWrite.length) await tx.insertMany(spec.table, spec.columns, toWrite);
+  if (writes.length) await tx.insertMany(spec.table, spec.columns, writes.map((i) => rows[i]!));
   if (kind === 'predictions') await updatePredictionWaits(tx, tenantId, toDelete, written);
   if (outcomeChanges.length) await applyRunOutcomeChanges(tx, tenantId, outcomeChanges, deltas);
   return counts;

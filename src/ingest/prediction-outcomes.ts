@@ -16,7 +16,7 @@
 import type { RecordKeyLocator, SqlValue, Transaction } from '../storage/types.ts';
 import { KIND_SPECS } from './kinds.ts';
 import type { RollupDeltas } from './rollups.ts';
-import { ANYWHERE, lookup, mergeRanges } from './stored-rows.ts';
+import { ANYWHERE, lookup, lookupLocated, timeBounds } from './stored-rows.ts';
 
 type Rec = Record<string, unknown>;
 export type Outcome = 'failed' | 'succeeded';
@@ -63,15 +63,7 @@ async function findRuns(tx: Transaction, tenantId: string, ids: string[], keyInd
   const spec = { ...runs, columns: ['id', 'status'] };
   const rows = ids.map((id) => [tenantId, id]);
   const located = keyIndex ? keyIndex.locate(runs.table, ['tenant_id', 'id'], rows) : null;
-  if (!located) return lookup(tx, spec, tenantId, ids, [ANYWHERE]);
-  const found: string[] = [];
-  const ranges: (readonly [number, number])[] = [];
-  located.forEach((where, i) => {
-    if (!where) return;
-    found.push(ids[i]!);
-    ranges.push(...where);
-  });
-  return found.length ? lookup(tx, spec, tenantId, found, mergeRanges(ranges)) : [];
+  return located ? lookupLocated(tx, spec, tenantId, ids, located) : lookup(tx, spec, tenantId, ids, [ANYWHERE]);
 }
 
 /**
@@ -141,13 +133,7 @@ export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, 
     if (back.length) await tx.insertMany('prediction_waits', WAIT_COLUMNS, back.map(waitRow));
   }
   for (const [to, preds] of moves) {
-    let from = Infinity;
-    let until = -Infinity;
-    for (const p of preds) {
-      const t = Number(p.predicted_at_ms);
-      if (t < from) from = t;
-      if (t > until) until = t;
-    }
+    const [from, until] = timeBounds(preds, 'predicted_at_ms');
     // Bounded in time like the upsert's DELETE, so DuckDB's zone maps skip most of the table.
     await tx.query(
       `${SET_RUN_OUTCOME} WHERE tenant_id = $1 AND ${tx.dialect.inArray('id', '$3')} AND predicted_at_ms BETWEEN CAST($4 AS BIGINT) AND CAST($5 AS BIGINT)`,

@@ -26,29 +26,11 @@ export async function findStored(
   rows: readonly (readonly SqlValue[])[],
   keyIndex: RecordKeyLocator | undefined,
 ): Promise<Rec[]> {
-  const located = keyIndex ? keyIndex.locate(spec.table, spec.columns, rows) : null;
-  if (located) {
-    const keys: string[] = [];
-    const ranges: (readonly [number, number])[] = [];
-    for (let i = 0; i < recs.length; i++) {
-      const where = located[i];
-      if (!where) continue;
-      keys.push(spec.keyOf(recs[i]!));
-      for (const r of where) ranges.push(r);
-    }
-    if (keys.length === 0) return [];
-    return lookup(tx, spec, tenantId, keys, mergeRanges(ranges));
-  }
   const keys = recs.map((r) => spec.keyOf(r));
+  const located = keyIndex ? keyIndex.locate(spec.table, spec.columns, rows) : null;
+  if (located) return lookupLocated(tx, spec, tenantId, keys, located);
   if (spec.timeInKey || keyIndex) {
-    let from = Infinity;
-    let to = -Infinity;
-    for (const r of recs) {
-      const t = r[spec.timeColumn] as number;
-      if (t < from) from = t;
-      if (t > to) to = t;
-    }
-    const found = await lookup(tx, spec, tenantId, keys, [[from, to]]);
+    const found = await lookup(tx, spec, tenantId, keys, [timeBounds(recs, spec.timeColumn)]);
     if (spec.timeInKey) return found;
     const seen = new Set(found.map((row) => spec.keyOf(row)));
     const rest = keys.filter((k) => !seen.has(k));
@@ -59,8 +41,41 @@ export async function findStored(
   return lookup(tx, spec, tenantId, keys, [ANYWHERE]);
 }
 
+/**
+ * Rows of `tenantId` with one of `keys` where a key index placed them (`located[i]` for
+ * `keys[i]`: null when certainly not stored, else time ranges that hold it).
+ */
+export function lookupLocated(
+  tx: Transaction,
+  spec: KindSpec,
+  tenantId: string,
+  keys: readonly string[],
+  located: readonly (readonly (readonly [number, number])[] | null)[],
+): Promise<Rec[]> {
+  const found: string[] = [];
+  const ranges: (readonly [number, number])[] = [];
+  located.forEach((where, i) => {
+    if (!where) return;
+    found.push(keys[i]!);
+    for (const r of where) ranges.push(r);
+  });
+  return found.length ? lookup(tx, spec, tenantId, found, mergeRanges(ranges)) : Promise.resolve([]);
+}
+
+/** The smallest and largest value of a time column (epoch ms) over `rows`. */
+export function timeBounds(rows: readonly Rec[], column: string): [number, number] {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const r of rows) {
+    const t = Number(r[column]);
+    if (t < from) from = t;
+    if (t > to) to = t;
+  }
+  return [from, to];
+}
+
 /** Sorts, joins overlapping or adjacent ranges, then merges the closest ones down to MAX_RANGES. */
-export function mergeRanges(ranges: (readonly [number, number])[]): (readonly [number, number])[] {
+function mergeRanges(ranges: (readonly [number, number])[]): (readonly [number, number])[] {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
   for (const [from, to] of sorted) {
