@@ -97,12 +97,16 @@ export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, 
   const after = new Map(changes.map((c) => [c.id, c.after]));
   const nowFinished = changes.filter((c) => c.after !== null).map((c) => c.id);
   const wasFinished = changes.filter((c) => c.before !== null).map((c) => c.id);
-  /** Predictions to set to each new run_outcome ('' for null). */
-  const moves = new Map<string, Rec[]>();
+  // Every move goes into one UPDATE: ids and new outcomes as two parallel lists ('' for "back to
+  // waiting": a list parameter holds no nulls).
+  const moved: Rec[] = [];
+  const ids: string[] = [];
+  const outcomes: string[] = [];
   const move = (p: Rec, from: Outcome | null, to: Outcome | null) => {
     deltas.moveOutcome(tenantId, p, from, to);
-    const k = to ?? '';
-    (moves.get(k) ?? moves.set(k, []).get(k)!).push(p);
+    moved.push(p);
+    ids.push(String(p.id));
+    outcomes.push(to ?? '');
   };
 
   // Usually nothing waits (runs are mostly stored before their predictions): a cheap probe
@@ -132,18 +136,19 @@ export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, 
     }
     if (back.length) await tx.insertMany('prediction_waits', WAIT_COLUMNS, back.map(waitRow));
   }
-  for (const [to, preds] of moves) {
-    const [from, until] = timeBounds(preds, 'predicted_at_ms');
-    // Bounded in time like the upsert's DELETE, so DuckDB's zone maps skip most of the table.
-    await tx.query(
-      `${SET_RUN_OUTCOME} WHERE tenant_id = $1 AND ${tx.dialect.inArray('id', '$3')} AND predicted_at_ms BETWEEN CAST($4 AS BIGINT) AND CAST($5 AS BIGINT)`,
-      [tenantId, to === '' ? null : to, preds.map((p) => String(p.id)), from, until],
-    );
-  }
+  if (moved.length === 0) return;
+  const [from, until] = timeBounds(moved, 'predicted_at_ms');
+  // Bounded in time like the upsert's DELETE, so DuckDB's zone maps skip most of the table.
+  await tx.query(
+    `${SET_RUN_OUTCOME} (SELECT unnest(CAST($2 AS VARCHAR[])) AS id, unnest(CAST($3 AS VARCHAR[])) AS run_outcome) m
+     WHERE predictions.tenant_id = $1 AND predictions.id = m.id AND predictions.predicted_at_ms BETWEEN CAST($4 AS BIGINT) AND CAST($5 AS BIGINT)`,
+    [tenantId, ids, outcomes, from, until],
+  );
 }
 
 /**
- * The one statement that rewrites `run_outcome`. It changes no key, so DuckDB's key index stays
- * valid (storage/duckdb recognises exactly this text).
+ * The one statement that rewrites `run_outcome` (its FROM list follows). It changes no key, so
+ * DuckDB's key index stays valid (storage/duckdb recognises exactly this text: a second
+ * assignment would have to come before FROM).
  */
-export const SET_RUN_OUTCOME = 'UPDATE predictions SET run_outcome = CAST($2 AS VARCHAR)';
+export const SET_RUN_OUTCOME = "UPDATE predictions SET run_outcome = nullif(m.run_outcome, '') FROM";

@@ -32,6 +32,11 @@ export interface DuckDbOptions {
   /** Delta rows beyond one per key (and beyond 1% of the keys) from which that check compacts a table. Default 1,000. */
   startupCompactMinDeltas?: number;
   /**
+   * Ingest compacts a rollup table once its delta rows reach a quarter of its compacted size and
+   * at least this many. Default 100,000.
+   */
+  compactMinRows?: number;
+  /**
    * DuckDB's memory limit while CSV exports run (restored when the last one ends), when lower
    * than `memoryLimit`: bounds how much of the scanned table DuckDB caches. Unset: unchanged.
    */
@@ -132,7 +137,7 @@ function writesRecordTable(sql: string): boolean {
   const text = sql.replace(LEADING_NOISE, '');
   if (!WRITE_STATEMENT.test(text) || NON_TABLE_CREATE.test(text)) return false;
   // Ingest's one update of a derived column: no key changes (another assignment would need a comma here).
-  if (text.startsWith(`${SET_RUN_OUTCOME} WHERE `)) return false;
+  if (text.startsWith(`${SET_RUN_OUTCOME} (`)) return false;
   const m = WRITE_TARGET.exec(text);
   return m ? isRecordTable(m[1]!.toLowerCase()) : true;
 }
@@ -184,16 +189,26 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   });
   /** Appender column positions per (table, column list). */
   const positionCache = new Map<string, { positions: number[]; types: ReturnType<typeof columnTypesOf> }>();
-  /** Rollup delta rows appended since the last compaction. */
-  let pendingDeltaRows = 0;
-  const COMPACT_AFTER_ROWS = 200_000;
+  /** Rollup delta rows appended per table since its last compaction. */
+  const pendingDeltas = new Map<string, number>();
+  /** Rows per table after its last compaction (or as counted at start): sets its threshold. */
+  const compactedRows = new Map<string, number>();
+  /**
+   * A table is compacted once its delta rows reach a quarter of its compacted size, and at least
+   * COMPACT_MIN_ROWS: a compaction rewrites the whole table (≈ 0.7 s per million rows), so a
+   * fixed threshold would make large tables cost more and more per ingested record.
+   */
+  const COMPACT_MIN_ROWS = opts.compactMinRows ?? 100_000;
+  const compactThreshold = (table: string) => Math.max(COMPACT_MIN_ROWS, (compactedRows.get(table) ?? 0) / 4);
+  const dueForCompaction = () => [...pendingDeltas].filter(([t, n]) => n >= compactThreshold(t)).map(([t]) => t);
 
   /**
-   * Merges rollup delta rows into one row per key, so rollup reads stay small. All tables by
-   * default; `tables` limits it to some (then the in-process delta count is left as it is).
+   * Merges rollup delta rows into one row per key, so rollup reads stay small: the given tables,
+   * or all of them.
    */
   async function compactRollups(tables?: readonly string[]): Promise<void> {
     await writer.run('BEGIN TRANSACTION');
+    const sizes = new Map<string, number>();
     try {
       for (const [table, { keys, values }] of Object.entries(ROLLUP_TABLES)) {
         if (tables && !tables.includes(table)) continue;
@@ -204,10 +219,15 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         // tenant skip the rest through zone maps (4x less scanning at 1M runs).
         const columns = [...keys, ...values].join(', ');
         await writer.run(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM atom_compact ORDER BY ${keys.join(', ')}`);
+        const [row] = await runQuery<{ n: number }>(writer, 'SELECT count(*) AS n FROM atom_compact');
+        sizes.set(table, Number(row?.n ?? 0));
         await writer.run('DROP TABLE atom_compact');
       }
       await writer.run('COMMIT');
-      if (!tables) pendingDeltaRows = 0;
+      for (const [table, n] of sizes) {
+        compactedRows.set(table, n);
+        pendingDeltas.delete(table);
+      }
     } catch (err) {
       await writer.run('ROLLBACK').catch(() => undefined);
       throw err;
@@ -215,8 +235,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   }
 
   /**
-   * Once, shortly after open: a previous process may have left up to COMPACT_AFTER_ROWS delta rows
-   * per table (a bulk load ends below the threshold), which every rollup read would sum again.
+   * Once, shortly after open: a previous process may have left delta rows below its threshold
+   * in every table (a bulk load ends below the threshold), which every rollup read would sum again.
    * Counting rows against distinct keys runs on a connection of its own, outside the write lock;
    * each table that needs it is then compacted in its own short transaction under the write lock,
    * so ingest waits for at most one table's rewrite at a time. Readers sum per key, so every
@@ -248,6 +268,11 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       );
       const rows = await runQuery<{ name: string; n: number; k: number }>(conn, checks.join('\nUNION ALL\n'));
       pending = rows.filter((r) => Number(r.n) - Number(r.k) >= Math.max(STARTUP_COMPACT_MIN_DELTAS, Number(r.k) / 100)).map((r) => r.name);
+      // The others keep their deltas for now: they count toward the ingest-time threshold.
+      for (const r of rows) {
+        if (!compactedRows.has(r.name)) compactedRows.set(r.name, Number(r.k));
+        pendingDeltas.set(r.name, Math.max(pendingDeltas.get(r.name) ?? 0, Number(r.n) - Number(r.k)));
+      }
     } finally {
       conn.closeSync();
     }
@@ -276,7 +301,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       async addToRollup(table, keyColumns, valueColumns, rows) {
         // Append delta rows through the appender; readers sum per key, compaction merges them.
         await tx.insertMany(table, [...keyColumns, ...valueColumns], rows);
-        pendingDeltaRows += rows.length;
+        pendingDeltas.set(table, (pendingDeltas.get(table) ?? 0) + rows.length);
       },
       async insertMany(table: TableName, columns: readonly string[], rows: readonly (readonly SqlValue[])[]) {
         if (rows.length === 0) return;
@@ -406,7 +431,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
             // Only committed keys enter the index; still inside the write lock.
             keyIndex.committed(pendingKeys);
             // Still inside the write lock, after the caller's data is committed.
-            if (pendingDeltaRows >= COMPACT_AFTER_ROWS) await compactRollups().catch(() => undefined);
+            const due = dueForCompaction();
+            if (due.length) await compactRollups(due).catch(() => undefined);
             return result;
           } catch (err) {
             await writer.run('ROLLBACK').catch(() => undefined);
