@@ -2,7 +2,7 @@ import type { Storage } from '../storage/types.ts';
 import type { ReportDefinition } from './registry.ts';
 import { compareText, periodJson, ratio, type ReportQuery } from './common.ts';
 import { fxMean } from './metrics/exact-sum.ts';
-import { loadP95Durations, loadTenantTotals, type TenantTotals } from './rollup-source.ts';
+import { loadTotalsWithP95, type TenantTotals } from './rollup-source.ts';
 
 export interface OverviewRow {
   tenant_id: string;
@@ -37,16 +37,12 @@ export const OVERVIEW_COLUMNS = [
  * GET /reports/overview: one row per tenant in scope, including tenants without data
  * (counts 0, averages null — contract reading 2). Counts and sums come from the 15-minute
  * rollups plus raw edge slots; p95 is exact for small tenants and from the sketch for large ones.
- * Two statements: the tenants with their totals, then the p95 of those with finished runs.
+ * The tenants with their totals and the duration sketch are read side by side; the exact p95 of
+ * small tenants follows (rollup-source.ts, loadTotalsWithP95).
  */
 export async function getOverview(storage: Storage, q: ReportQuery): Promise<OverviewRow[]> {
-  const totals = await loadTenantTotals(storage, q);
-  return overviewRowsFrom(totals, await loadOverviewP95(storage, q, totals));
-}
-
-/** p95 durations of the tenants in `totals` that have finished runs in the period. */
-export function loadOverviewP95(storage: Storage, q: ReportQuery, totals: readonly TenantTotals[]): Promise<Map<string, number>> {
-  return loadP95Durations(storage, q, new Map(totals.map((t) => [t.tenant.tenant_id, t.finished])));
+  const { totals, p95 } = await loadTotalsWithP95(storage, q);
+  return overviewRowsFrom(totals, p95);
 }
 
 /** Overview rows, ordered by tenant, from the period totals and p95 durations. */

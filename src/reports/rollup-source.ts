@@ -291,39 +291,42 @@ export async function loadP95Durations(
   finishedByTenant: ReadonlyMap<string, number>,
   exactLimit = EXACT_P95_LIMIT,
 ): Promise<Map<string, number>> {
-  const d = storage.dialect;
-  const out = new Map<string, number>();
   const small = [...finishedByTenant].filter(([, n]) => n > 0 && n <= exactLimit).map(([t]) => t);
   const large = [...finishedByTenant].filter(([, n]) => n > exactLimit).map(([t]) => t);
-  if (!small.length && !large.length) return out;
   const params: SqlValue[] = [];
   const parts: string[] = [];
+  if (small.length) parts.push(exactP95Sql(storage, q, small, params));
+  if (large.length) parts.push(sketchP95Sql(storage.dialect, q, large, params));
+  return parts.length ? p95Rows(storage, parts, params) : new Map();
+}
+
+/**
+ * Period totals of every tenant in scope (loadTenantTotals) with their p95 durations. The totals
+ * and the duration sketch of every tenant in scope are read side by side (two statements at once:
+ * which tenants need the sketch is only known from the totals, but most do); the exact p95 of the
+ * small tenants follows, when there are any. Same answers as loadTenantTotals + loadP95Durations.
+ */
+export async function loadTotalsWithP95(storage: Storage, q: ReportQuery, exactLimit = EXACT_P95_LIMIT): Promise<{ totals: TenantTotals[]; p95: Map<string, number> }> {
+  const sketchParams: SqlValue[] = [];
+  const sketchSql = sketchP95Sql(storage.dialect, q, q.tenantIds, sketchParams);
+  const [totals, sketch] = await Promise.all([loadTenantTotals(storage, q), p95Rows(storage, [sketchSql], sketchParams)]);
+  const p95 = new Map<string, number>();
+  const small: string[] = [];
+  for (const t of totals) {
+    const id = t.tenant.tenant_id;
+    if (t.finished > exactLimit && sketch.has(id)) p95.set(id, sketch.get(id)!);
+    else if (t.finished > 0 && t.finished <= exactLimit) small.push(id);
+  }
   if (small.length) {
-    params.push(q.fromMs, q.toMs);
-    const range = `started_at_ms >= $${params.length - 1} AND started_at_ms < $${params.length}`;
-    const inScope = tenantListFilter(d, 'tenant_id', small, params);
-    // 1-based positions of the two closest ranks; IEEE double arithmetic as in JS.
-    const pos = `${d.double(String(P95))} * (n - 1)`;
-    const at = (fn: string) =>
-      storage.engine === 'postgres' ? `sorted[CAST(${fn}(${pos}) AS INTEGER) + 1]` : `sorted[CAST(${fn}(${pos}) AS BIGINT) + 1]`;
-    const sortedAgg = storage.engine === 'postgres' ? 'array_agg(duration_ms ORDER BY duration_ms)' : 'list_sort(list(duration_ms))';
-    parts.push(`SELECT tenant_id, 'exact' AS kind, n, ${d.double(at('floor'))} AS v_lo, ${d.double(at('ceil'))} AS v_hi
-      FROM (SELECT tenant_id, count(*) AS n, ${sortedAgg} AS sorted FROM workflow_runs
-            WHERE ${range} AND ${FINISHED_SQL} AND ${inScope} GROUP BY tenant_id) e`);
+    const params: SqlValue[] = [];
+    for (const [id, v] of await p95Rows(storage, [exactP95Sql(storage, q, small, params)], params)) p95.set(id, v);
   }
-  if (large.length) {
-    // The merged sketch stays in the database: a running count per bucket finds the buckets of
-    // ranks ⌊0.95·(n−1)⌋ and ⌈0.95·(n−1)⌉ (IEEE doubles as in JS), one row per tenant comes back.
-    const rank = (fn: string) => `${fn}(${d.double(String(P95))} * ${d.double('total - 1')})`;
-    parts.push(`SELECT tenant_id, 'sketch' AS kind, total AS n,
-        ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('floor')})`)} AS v_lo, ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('ceil')})`)} AS v_hi
-      FROM (
-        SELECT tenant_id, bucket,
-               sum(n) OVER (PARTITION BY tenant_id ORDER BY bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
-               sum(n) OVER (PARTITION BY tenant_id) AS total
-        FROM (SELECT tenant_id, bucket, sum(n) AS n FROM (${durationSketchSql(d, q, large, params)}) s GROUP BY tenant_id, bucket HAVING sum(n) > 0) g
-      ) c GROUP BY tenant_id, total`);
-  }
+  return { totals, p95 };
+}
+
+/** Runs the UNION ALL of p95 statements (rows: tenant_id, kind, n, v_lo, v_hi) and interpolates. */
+async function p95Rows(storage: Storage, parts: readonly string[], params: SqlValue[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
   const rows = await storage.query<{ tenant_id: string; kind: string; n: number; v_lo: number; v_hi: number | null }>(parts.join('\nUNION ALL\n'), params);
   for (const r of rows) {
     const n = Number(r.n);
@@ -333,14 +336,51 @@ export async function loadP95Durations(
   return out;
 }
 
-/** `column` is one of `tenantIds`: an equality for one tenant (zone maps and indexes apply), else a list. */
-function tenantListFilter(d: Dialect, column: string, tenantIds: readonly string[], params: SqlValue[]): string {
+/** Exact p95 rows of the given tenants: their sorted finished durations, two ranks each. */
+function exactP95Sql(storage: Storage, q: ReportQuery, tenantIds: readonly string[], params: SqlValue[]): string {
+  const d = storage.dialect;
+  params.push(q.fromMs, q.toMs);
+  const range = `started_at_ms >= $${params.length - 1} AND started_at_ms < $${params.length}`;
+  const inScope = tenantListFilter(d, 'tenant_id', tenantIds, params);
+  // 1-based positions of the two closest ranks; IEEE double arithmetic as in JS.
+  const pos = `${d.double(String(P95))} * (n - 1)`;
+  const at = (fn: string) =>
+    storage.engine === 'postgres' ? `sorted[CAST(${fn}(${pos}) AS INTEGER) + 1]` : `sorted[CAST(${fn}(${pos}) AS BIGINT) + 1]`;
+  const sortedAgg = storage.engine === 'postgres' ? 'array_agg(duration_ms ORDER BY duration_ms)' : 'list_sort(list(duration_ms))';
+  return `SELECT tenant_id, 'exact' AS kind, n, ${d.double(at('floor'))} AS v_lo, ${d.double(at('ceil'))} AS v_hi
+      FROM (SELECT tenant_id, count(*) AS n, ${sortedAgg} AS sorted FROM workflow_runs
+            WHERE ${range} AND ${FINISHED_SQL} AND ${inScope} GROUP BY tenant_id) e`;
+}
+
+/**
+ * Sketch p95 rows of the given tenants (null: every tenant). The merged sketch stays in the
+ * database: a running count per bucket finds the buckets of ranks ⌊0.95·(n−1)⌋ and ⌈0.95·(n−1)⌉
+ * (IEEE doubles as in JS), one row per tenant comes back.
+ */
+function sketchP95Sql(d: Dialect, q: ReportQuery, tenantIds: readonly string[] | null, params: SqlValue[]): string {
+  const rank = (fn: string) => `${fn}(${d.double(String(P95))} * ${d.double('total - 1')})`;
+  return `SELECT tenant_id, 'sketch' AS kind, total AS n,
+        ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('floor')})`)} AS v_lo, ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('ceil')})`)} AS v_hi
+      FROM (
+        SELECT tenant_id, bucket,
+               sum(n) OVER (PARTITION BY tenant_id ORDER BY bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
+               sum(n) OVER (PARTITION BY tenant_id) AS total
+        FROM (SELECT tenant_id, bucket, sum(n) AS n FROM (${durationSketchSql(d, q, tenantIds, params)}) s GROUP BY tenant_id, bucket HAVING sum(n) > 0) g
+      ) c GROUP BY tenant_id, total`;
+}
+
+/**
+ * `column` is one of `tenantIds`: an equality for one tenant (zone maps and indexes apply), else a
+ * list; null: every tenant.
+ */
+function tenantListFilter(d: Dialect, column: string, tenantIds: readonly string[] | null, params: SqlValue[]): string {
+  if (tenantIds === null) return 'TRUE';
   params.push(tenantIds.length === 1 ? tenantIds[0]! : [...tenantIds]);
   return tenantIds.length === 1 ? `${column} = $${params.length}` : d.inArray(column, `$${params.length}`);
 }
 
 /** Rows (tenant_id, bucket, n) of the duration sketch: whole UTC days from the rollup, partial days raw. */
-function durationSketchSql(d: Dialect, q: ReportQuery, tenantIds: string[], params: SqlValue[]): string {
+function durationSketchSql(d: Dialect, q: ReportQuery, tenantIds: readonly string[] | null, params: SqlValue[]): string {
   const days = splitPeriod(q.fromMs, q.toMs, DAY_MS);
   const parts: string[] = [];
   if (days.a < days.b) {

@@ -6,10 +6,10 @@ import { getHealth, type HealthRow } from './health.ts';
 import type { Granularity } from './metrics/buckets.ts';
 import { DEFAULT_THRESHOLD } from './metrics/classification.ts';
 import { getMttr, type MttrRow } from './mttr.ts';
-import { loadOverviewP95, overviewRowsFrom, type OverviewRow } from './overview.ts';
+import { overviewRowsFrom, type OverviewRow } from './overview.ts';
 import { getPredictionReport, type PredictionRow } from './predictions.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
-import { loadTenantTotals } from './rollup-source.ts';
+import { loadTotalsWithP95 } from './rollup-source.ts';
 import { getTrends, pathTenantOf, type TrendPoint } from './trends.ts';
 
 /**
@@ -44,15 +44,15 @@ export interface TenantReport {
 /**
  * The one-tenant report (shape above); `q` must be scoped to exactly that tenant. The sections
  * share their inputs: one statement reads the tenant row with its period totals (overview and
- * costs, and the tenant itself), the p95 follows it; MTTR, health, predictions and trends run
- * beside them.
+ * costs, and the tenant itself), its duration sketch runs beside it (loadTotalsWithP95); MTTR,
+ * health, predictions and trends run beside them.
  */
 export async function getTenantReport(env: ReportEnv, q: ReportQuery): Promise<TenantReport> {
   const tenantId = pathTenantOf(q);
   const totalsAndP95 = (async () => {
-    const totals = await loadTenantTotals(env.storage, q);
-    if (!totals.some((t) => t.tenant.tenant_id === tenantId)) throw new TenantNotFoundError();
-    return { totals, p95: await loadOverviewP95(env.storage, q, totals) };
+    const loaded = await loadTotalsWithP95(env.storage, q);
+    if (!loaded.totals.some((t) => t.tenant.tenant_id === tenantId)) throw new TenantNotFoundError();
+    return loaded;
   })();
   const [{ totals, p95 }, mttr, health, predictions, trends] = await Promise.all([
     totalsAndP95,

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { storeRecords, type Rec } from '../../src/ingest/ingest-service.ts';
 import { validateBatch } from '../../src/ingest/validate.ts';
 import { getOverview } from '../../src/reports/overview.ts';
-import { loadP95Durations } from '../../src/reports/rollup-source.ts';
+import { loadP95Durations, loadTotalsWithP95 } from '../../src/reports/rollup-source.ts';
 import { percentileOf } from '../../src/reports/metrics/percentile.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { createTestDatabase, describeEachEngine, openTestStorage, type TestDatabase } from '../helpers/engines.ts';
@@ -105,6 +105,29 @@ await describeEachEngine('reports from rollups', (engine) => {
           if (exact === null) assert.equal(sketch.get(t), undefined);
           else assert.ok(Math.abs(sketch.get(t)! - exact) <= 0.01 * exact, `sketch ${sketch.get(t)} vs exact ${exact}`);
         }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('totals with p95 side by side give the sequential answer, exact below the limit and sketch above it', async () => {
+    await fc.assert(
+      fc.asyncProperty(periodArb, fc.integer({ min: 0, max: 1200 }), async ({ fromMs, toMs }, limit) => {
+        const q = { fromMs, toMs, tz: 'UTC', tenantIds: null };
+        const { totals, p95 } = await loadTotalsWithP95(storage, q, limit);
+        const finished = new Map(totals.map((t) => [t.tenant.tenant_id, t.finished]));
+        assert.deepEqual(p95, await loadP95Durations(storage, q, finished, limit));
+        for (const t of ['ta', 'tb']) {
+          const values = runs.filter((r) => r.tenant === t && r.startMs >= fromMs && r.startMs < toMs && (r.status === 'succeeded' || r.status === 'failed')).map((r) => r.duration);
+          assert.equal(finished.get(t), values.length);
+          const exact = percentileOf(values, 0.95);
+          if (exact === null) assert.equal(p95.get(t), undefined);
+          else if (values.length <= limit) assert.ok(Math.abs(p95.get(t)! - exact) <= 1e-9 * exact, `exact p95 ${p95.get(t)} vs ${exact}`);
+          else assert.ok(Math.abs(p95.get(t)! - exact) <= 0.01 * exact, `sketch ${p95.get(t)} vs exact ${exact}`);
+        }
+        // One tenant in scope reads the same as its row among all.
+        const one = await loadTotalsWithP95(storage, { ...q, tenantIds: ['tb'] }, limit);
+        assert.equal(one.p95.get('tb'), p95.get('tb'));
       }),
       { numRuns: 25 },
     );

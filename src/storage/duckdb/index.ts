@@ -285,9 +285,17 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   const readerLocks = readers.map(() => new Mutex());
   let closed = false;
 
+  /** Statements queued or running per reader connection. */
+  const readerLoad = readers.map(() => 0);
   function withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const i = nextReader++ % readers.length;
-    return readerLocks[i]!.run(() => fn(readers[i]!));
+    // The least busy reader (round robin among equals): a short statement should not queue behind
+    // a long one while another connection is idle.
+    let i = nextReader++ % readers.length;
+    for (let k = 0; k < readers.length; k++) if (readerLoad[k]! < readerLoad[i]!) i = k;
+    readerLoad[i]!++;
+    return readerLocks[i]!.run(() => fn(readers[i]!)).finally(() => {
+      readerLoad[i]!--;
+    });
   }
 
   function makeTx(conn: DuckDBConnection, pendingKeys: PendingKey[]): Transaction {
