@@ -1,7 +1,7 @@
 import { TenantNotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ServiceContext } from '../tenancy/context.ts';
 import { findMissingTenants } from '../tenancy/tenant-service.ts';
-import type { RecordKeyLocator, SqlValue, Storage, Transaction } from '../storage/types.ts';
+import type { RecordKeyLocator, SqlValue, Storage, Transaction, WaitingRunIndex } from '../storage/types.ts';
 import { KIND_SPECS, type IngestKindName, type KindSpec } from './kinds.ts';
 import { RECORD_FIELDS } from './records.ts';
 import { parseIngestBody } from './parse-body.ts';
@@ -60,13 +60,13 @@ export async function storeRecords(
     if (!list) byTenant.set(t, (list = []));
     list.push(rec);
   }
-  const keyIndex = storage.capabilities.recordKeys;
+  const { recordKeys: keyIndex, waitingRuns } = storage.capabilities;
   const result = await storage.transaction(async (tx) => {
     await tx.lockTenants([...byTenant.keys()]);
     const total: IngestResult = { inserted: 0, updated: 0, unchanged: 0 };
     const deltas = new RollupDeltas();
     for (const [tenantId, recs] of byTenant) {
-      const r = await upsertTenantRecords(tx, kind, spec, tenantId, recs, deltas, keyIndex);
+      const r = await upsertTenantRecords(tx, kind, spec, tenantId, recs, deltas, keyIndex, waitingRuns);
       total.inserted += r.inserted;
       total.updated += r.updated;
       total.unchanged += r.unchanged;
@@ -99,6 +99,7 @@ async function upsertTenantRecords(
   recs: Rec[],
   deltas: RollupDeltas,
   keyIndex: RecordKeyLocator | undefined,
+  waitingRuns: WaitingRunIndex | undefined,
 ): Promise<IngestResult> {
   const rows = recs.map((r) => spec.columns.map((c) => (r[c] ?? null) as SqlValue));
   const existing = await findStored(tx, spec, tenantId, recs, rows, keyIndex);
@@ -149,6 +150,6 @@ async function upsertTenantRecords(
   }
   if (writes.length) await tx.insertMany(spec.table, spec.columns, writes.map((i) => rows[i]!));
   if (kind === 'predictions') await updatePredictionWaits(tx, tenantId, toDelete, written);
-  if (outcomeChanges.length) await applyRunOutcomeChanges(tx, tenantId, outcomeChanges, deltas);
+  if (outcomeChanges.length) await applyRunOutcomeChanges(tx, tenantId, outcomeChanges, deltas, waitingRuns);
   return counts;
 }

@@ -13,7 +13,7 @@
  * Every move updates `rollup_prediction_scores_day` through the batch's RollupDeltas, in the same
  * transaction as the records.
  */
-import type { RecordKeyLocator, SqlValue, Transaction } from '../storage/types.ts';
+import type { RecordKeyLocator, SqlValue, Transaction, WaitingRunIndex } from '../storage/types.ts';
 import { KIND_SPECS } from './kinds.ts';
 import type { RollupDeltas } from './rollups.ts';
 import { ANYWHERE, lookup, lookupLocated, timeBounds } from './stored-rows.ts';
@@ -93,7 +93,13 @@ const MOVED = 'id, workflow_run_id, model, predicted_at_ms, failure_probability'
  * waiting ones to the run's new outcome, resolved ones (a finished run whose status changed) to
  * the new outcome or back to waiting.
  */
-export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, changes: readonly RunOutcomeChange[], deltas: RollupDeltas): Promise<void> {
+export async function applyRunOutcomeChanges(
+  tx: Transaction,
+  tenantId: string,
+  changes: readonly RunOutcomeChange[],
+  deltas: RollupDeltas,
+  waitingRuns: WaitingRunIndex | undefined,
+): Promise<void> {
   const after = new Map(changes.map((c) => [c.id, c.after]));
   const nowFinished = changes.filter((c) => c.after !== null).map((c) => c.id);
   const wasFinished = changes.filter((c) => c.before !== null).map((c) => c.id);
@@ -109,16 +115,20 @@ export async function applyRunOutcomeChanges(tx: Transaction, tenantId: string, 
     outcomes.push(to ?? '');
   };
 
-  // Usually nothing waits (runs are mostly stored before their predictions): a cheap probe
-  // without the id list spares the lookup.
-  const anyWaiting = nowFinished.length > 0 && (await tx.query(`SELECT 1 AS x FROM prediction_waits WHERE tenant_id = $1 LIMIT 1`, [tenantId])).length > 0;
-  if (anyWaiting) {
+  // DuckDB knows which runs have waiting predictions (the table has no index there); elsewhere a
+  // cheap probe without the id list spares the lookup when nothing of the tenant waits (runs are
+  // mostly stored before their predictions).
+  let waitingFor = nowFinished;
+  if (nowFinished.length && waitingRuns) waitingFor = await waitingRuns.candidates(tx, tenantId, nowFinished);
+  else if (nowFinished.length && (await tx.query(`SELECT 1 AS x FROM prediction_waits WHERE tenant_id = $1 LIMIT 1`, [tenantId])).length === 0) waitingFor = [];
+  if (waitingFor.length) {
     // Taken off the waiting list and read in one statement.
     const waiting = await tx.query<Rec>(
       `DELETE FROM prediction_waits WHERE tenant_id = $1 AND ${tx.dialect.inArray('run_id', '$2')}
        RETURNING prediction_id AS id, run_id AS workflow_run_id, model, predicted_at_ms, failure_probability`,
-      [tenantId, nowFinished],
+      [tenantId, waitingFor],
     );
+    waitingRuns?.resolved(tenantId, waitingFor);
     for (const p of waiting) move(p, null, after.get(String(p.workflow_run_id))!);
   }
   if (wasFinished.length) {

@@ -93,6 +93,21 @@ export interface Capabilities {
    * key index of their own, so ingest can skip lookups of keys that cannot exist yet.
    */
   recordKeys?: RecordKeyLocator;
+  /**
+   * DuckDB: the runs that have predictions waiting for them (prediction_waits has no index there),
+   * so a run batch asks that table only about those.
+   */
+  waitingRuns?: WaitingRunIndex;
+}
+
+export interface WaitingRunIndex {
+  /**
+   * The ids among `runIds` (one tenant) that may have waiting predictions: every one that has, and
+   * maybe a few that no longer have. Call inside a write transaction (it may read the table there).
+   */
+  candidates(tx: Transaction, tenantId: string, runIds: readonly string[]): Promise<string[]>;
+  /** Every waiting prediction of these runs was taken off the table in the current transaction. */
+  resolved(tenantId: string, runIds: readonly string[]): void;
 }
 
 /** Candidate ranges `[from, to]` (inclusive epoch ms of the table's time column) of a stored key. */

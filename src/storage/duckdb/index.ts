@@ -12,6 +12,7 @@ import type { CsvRecordQuery, Dialect, Row, SqlValue, Storage, TableName, Transa
 import { SET_RUN_OUTCOME } from '../../ingest/prediction-outcomes.ts';
 import { streamDuckDbCsvRecords, type DuckDbCsvDeps } from './csv-records.ts';
 import { isRecordTable, RecordKeyIndex, type PendingKey } from './key-index.ts';
+import { newWaitingRunChanges, WaitingRuns, writesWaits, type WaitingRunChanges } from './waiting-runs.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -187,6 +188,9 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     connect: () => instance.connect(),
     release: (c) => c.closeSync(),
   });
+  /** Changes to prediction_waits of the write transaction in progress (one at a time: the write lock). */
+  let waitChanges: WaitingRunChanges | null = null;
+  const waitingRuns = new WaitingRuns(() => waitChanges);
   /** Appender column positions per (table, column list). */
   const positionCache = new Map<string, { positions: number[]; types: ReturnType<typeof columnTypesOf> }>();
   /** Rollup delta rows appended per table since its last compaction. */
@@ -303,6 +307,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       dialect: duckdbDialect,
       query: <T extends object = Row>(sql: string, params?: readonly SqlValue[]) => {
         if (writesRecordTable(sql)) keyIndex.invalidate();
+        if (waitChanges && writesWaits(sql)) waitChanges.unknownWrite = true;
         return runQuery<T>(conn, sql, params);
       },
       lockTenants: async () => undefined,
@@ -324,6 +329,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         const { positions, types } = layout;
         // Before appending: the keys join the index only if this transaction commits.
         if (isRecordTable(table)) keyIndex.pendingKeys(table, columns, rows, pendingKeys);
+        if (table === 'prediction_waits' && waitChanges) waitingRuns.appended(waitChanges, columns, rows);
         const appender = await conn.createAppender(table);
         try {
           for (const row of rows) {
@@ -415,9 +421,10 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   const storage: Storage = {
     engine: 'duckdb',
     dialect: duckdbDialect,
-    capabilities: { singleProcess: true, recordKeys: keyIndex },
+    capabilities: { singleProcess: true, recordKeys: keyIndex, waitingRuns },
     query: async (sql, params) => {
-      // A reader connection can write too (autocommit): the index must not miss that.
+      // A reader connection can write too (autocommit): the indexes must not miss that.
+      if (writesWaits(sql)) waitingRuns.forget();
       if (!writesRecordTable(sql)) return withReader((c) => runQuery(c, sql, params));
       keyIndex.hold();
       keyIndex.invalidate();
@@ -433,16 +440,20 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         keyIndex.hold();
         try {
           await writer.run('BEGIN TRANSACTION');
+          const changes = (waitChanges = newWaitingRunChanges());
           try {
             const result = await fn(makeTx(writer, pendingKeys));
             await writer.run('COMMIT');
-            // Only committed keys enter the index; still inside the write lock.
+            waitChanges = null;
+            // Only committed keys and waits enter the indexes; still inside the write lock.
             keyIndex.committed(pendingKeys);
+            waitingRuns.committed(changes);
             // Still inside the write lock, after the caller's data is committed.
             const due = dueForCompaction();
             if (due.length) await compactRollups(due).catch(() => undefined);
             return result;
           } catch (err) {
+            waitChanges = null;
             await writer.run('ROLLBACK').catch(() => undefined);
             columnCache.clear();
             positionCache.clear();
