@@ -167,9 +167,11 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (/lock/i.test(msg)) {
+      // DuckDB's message names the process holding the lock (its PID): keep it.
+      const holder = /PID \d+/i.exec(msg)?.[0];
       throw new UnavailableError(
         'database_locked',
-        `The database file ${opts.path} is in use by another process (DuckDB allows one writer). Stop the running server or route the work through its API.`,
+        `The database file ${opts.path} is in use by another process${holder ? ` (${holder})` : ''} (DuckDB allows one writer). Stop the running server or route the work through its API.`,
       );
     }
     throw err;
