@@ -301,16 +301,17 @@ export async function loadP95Durations(
 }
 
 /**
- * Period totals of every tenant in scope (loadTenantTotals) with their p95 durations. For named
- * tenants the totals and their duration sketch are read side by side (two statements at once:
+ * Period totals of every tenant in scope (loadTenantTotals) with their p95 durations. The totals
+ * and the duration sketch of the tenants in scope are read side by side (two statements at once:
  * which tenants need the sketch is only known from the totals, but most do); the exact p95 of the
  * small ones follows, when there are any. Same answers as loadTenantTotals + loadP95Durations.
  */
 export async function loadTotalsWithP95(storage: Storage, q: ReportQuery, exactLimit = EXACT_P95_LIMIT): Promise<{ totals: TenantTotals[]; p95: Map<string, number> }> {
-  if (q.tenantIds === null) {
-    // Every tenant: one after the other. A sketch of every tenant's partial days cannot use
-    // PostgreSQL's (tenant_id, started_at_ms) index without the tenant list (a scan of every run:
-    // 2.8 s at 10M runs in Asia/Kathmandu, against 0.3–0.8 s with the list from the totals).
+  if (q.tenantIds === null && storage.engine === 'postgres') {
+    // Every tenant on PostgreSQL: one after the other. A sketch of every tenant's partial days
+    // cannot use its (tenant_id, started_at_ms) index without the tenant list (a scan of every
+    // run: 2.8 s at 10M runs in Asia/Kathmandu, against 0.3–0.6 s with the list from the totals).
+    // DuckDB scans by time either way (zone maps), so it reads both at once.
     const totals = await loadTenantTotals(storage, q);
     return { totals, p95: await loadP95Durations(storage, q, new Map(totals.map((t) => [t.tenant.tenant_id, t.finished])), exactLimit) };
   }
@@ -360,11 +361,11 @@ function exactP95Sql(storage: Storage, q: ReportQuery, tenantIds: readonly strin
 }
 
 /**
- * Sketch p95 rows of the given tenants. The merged sketch stays in the
+ * Sketch p95 rows of the given tenants (null: every tenant). The merged sketch stays in the
  * database: a running count per bucket finds the buckets of ranks ⌊0.95·(n−1)⌋ and ⌈0.95·(n−1)⌉
  * (IEEE doubles as in JS), one row per tenant comes back.
  */
-function sketchP95Sql(d: Dialect, q: ReportQuery, tenantIds: readonly string[], params: SqlValue[]): string {
+function sketchP95Sql(d: Dialect, q: ReportQuery, tenantIds: readonly string[] | null, params: SqlValue[]): string {
   const rank = (fn: string) => `${fn}(${d.double(String(P95))} * ${d.double('total - 1')})`;
   return `SELECT tenant_id, 'sketch' AS kind, total AS n,
         ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('floor')})`)} AS v_lo, ${d.double(`min(bucket) FILTER (WHERE cum > ${rank('ceil')})`)} AS v_hi
@@ -376,14 +377,18 @@ function sketchP95Sql(d: Dialect, q: ReportQuery, tenantIds: readonly string[], 
       ) c GROUP BY tenant_id, total`;
 }
 
-/** `column` is one of `tenantIds`: an equality for one tenant (zone maps and indexes apply), else a list. */
-function tenantListFilter(d: Dialect, column: string, tenantIds: readonly string[], params: SqlValue[]): string {
+/**
+ * `column` is one of `tenantIds`: an equality for one tenant (zone maps and indexes apply), else a
+ * list; null: every tenant.
+ */
+function tenantListFilter(d: Dialect, column: string, tenantIds: readonly string[] | null, params: SqlValue[]): string {
+  if (tenantIds === null) return 'TRUE';
   params.push(tenantIds.length === 1 ? tenantIds[0]! : [...tenantIds]);
   return tenantIds.length === 1 ? `${column} = $${params.length}` : d.inArray(column, `$${params.length}`);
 }
 
 /** Rows (tenant_id, bucket, n) of the duration sketch: whole UTC days from the rollup, partial days raw. */
-function durationSketchSql(d: Dialect, q: ReportQuery, tenantIds: readonly string[], params: SqlValue[]): string {
+function durationSketchSql(d: Dialect, q: ReportQuery, tenantIds: readonly string[] | null, params: SqlValue[]): string {
   const days = splitPeriod(q.fromMs, q.toMs, DAY_MS);
   const parts: string[] = [];
   if (days.a < days.b) {
