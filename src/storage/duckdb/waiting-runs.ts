@@ -7,10 +7,11 @@
  *
  * The set may hold runs that no longer have waiting predictions (that costs a statement that
  * finds nothing), never miss one that has:
- * - it is read from the table inside the write transaction that first needs it, after open, a
- *   rollback, or a write to the table it did not see (any statement other than the appender
- *   inserts and the take-offs reported through `resolved`);
- * - a transaction's appends and take-offs reach it only when that transaction commits.
+ * - it is read from the table inside the write transaction that first needs it after open, or
+ *   after a write to the table it did not see (any statement other than the appender inserts and
+ *   the take-offs reported through `resolved`);
+ * - a transaction's appends and take-offs reach it only when that transaction commits (a rollback
+ *   leaves it as it was; what a transaction read for itself goes with it).
  */
 import type { SqlValue, Transaction, WaitingRunIndex } from '../types.ts';
 
@@ -25,17 +26,19 @@ export interface WaitingRunChanges {
 
 export const newWaitingRunChanges = (): WaitingRunChanges => ({ loaded: null, ops: [], unknownWrite: false });
 
-/** Statements that may add rows to prediction_waits (a DELETE only leaves runs in the set, which is harmless). */
-const WRITES_WAITS = /^\s*(?:insert\s+(?:or\s+\w+\s+)?into|update|copy|merge\s+into|alter\s+table|drop\s+table(?:\s+if\s+exists)?|create\s+(?:or\s+replace\s+)?table(?:\s+if\s+not\s+exists)?)\s+"?(?:main\.)?"?prediction_waits\b/i;
-
+/**
+ * Whether a statement may add rows to prediction_waits: any that names the table and is not a
+ * SELECT or a DELETE (a DELETE only leaves runs in the set, which is harmless). Conservative: a
+ * false "yes" only makes the set be read again.
+ */
 export function writesWaits(sql: string): boolean {
-  return WRITES_WAITS.test(sql.replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, ''));
+  if (!/prediction_waits/i.test(sql)) return false;
+  return !/^(?:select|delete)\b/i.test(sql.replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, ''));
 }
 
 export class WaitingRuns implements WaitingRunIndex {
   /** tenant → run ids with waiting predictions (a superset), or null: read it again. */
   private runs: Map<string, Set<string>> | null = null;
-  loads = 0;
 
   /** `current()`: the changes of the write transaction in progress (DuckDB has one at a time), if any. */
   constructor(private readonly current: () => WaitingRunChanges | null) {}
@@ -99,7 +102,6 @@ export class WaitingRuns implements WaitingRunIndex {
   }
 
   private async load(tx: Transaction): Promise<Map<string, Set<string>>> {
-    this.loads++;
     const rows = await tx.query<{ tenant_id: string; run_id: string }>('SELECT DISTINCT tenant_id, run_id FROM prediction_waits');
     const runs = new Map<string, Set<string>>();
     for (const r of rows) (runs.get(r.tenant_id) ?? runs.set(r.tenant_id, new Set()).get(r.tenant_id)!).add(r.run_id);
