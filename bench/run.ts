@@ -268,7 +268,6 @@ async function httpIngest(server: ServerProcess, key: string, plan: DatasetPlan,
   const latencies: number[] = [];
   const byKind = new Map<Kind, { records: number; ms: number[] }>();
   const counts = { inserted: 0, updated: 0, unchanged: 0 };
-  const progress = new Progress('HTTP ingest', expected);
   const sampler = new RssSampler(server.pid);
   // Records/s in tenths of the phase (by records), to show how ingest degrades as tables grow.
   const deciles: { records: number; seconds: number }[] = [];
@@ -285,6 +284,8 @@ async function httpIngest(server: ServerProcess, key: string, plan: DatasetPlan,
     records: { length: b.records.length },
     body: b.records.map((r) => JSON.stringify(r)).join('\n'),
   }));
+  // Started with the clock, so its rates are the measured ones.
+  const progress = new Progress('HTTP ingest', expected);
   const cpu0 = procCpuSeconds(server.pid);
   const own0 = ownCpuSeconds();
   decileStart = performance.now();
