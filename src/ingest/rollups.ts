@@ -67,7 +67,8 @@ export class RollupDeltas {
   private readonly metrics = new Sums<number>(1 + 2 * FX_WIDTH, false);
   /** predictions, then the probability as exact parts. */
   private readonly predictions = new Sums<number>(1 + FX_WIDTH, false);
-  private readonly services = new Sums<string>(1, false);
+  /** records, samples (metric samples naming the service). */
+  private readonly services = new Sums<string>(2, false);
   /** rollup_prediction_scores_day: [tenant, day, model, probability, predictions, positives, negatives]. */
   private readonly scores = new Map<string, SqlValue[]>();
 
@@ -119,7 +120,11 @@ export class RollupDeltas {
       cell[4] = (cell[4] as number) + sign;
       this.countOutcome(cell, r.outcome ?? r.run_outcome, sign);
     }
-    if (typeof r.service === 'string') this.services.cell(t, r.service, 0)[0]! += sign;
+    if (typeof r.service === 'string') {
+      const cell = this.services.cell(t, r.service, 0);
+      cell[0]! += sign;
+      if (kind === 'metrics') cell[1]! += sign;
+    }
   }
 
   async write(tx: Transaction): Promise<void> {
@@ -225,11 +230,11 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
     ],
     [
       'tenant_services',
-      `INSERT INTO tenant_services (tenant_id, service, records)
-       SELECT tenant_id, service, sum(n) FROM (
-         SELECT tenant_id, service, count(*) AS n FROM workflow_runs GROUP BY 1, 2
-         UNION ALL SELECT tenant_id, service, count(*) FROM incidents GROUP BY 1, 2
-         UNION ALL SELECT tenant_id, service, count(*) FROM metric_samples GROUP BY 1, 2
+      `INSERT INTO tenant_services (tenant_id, service, records, samples)
+       SELECT tenant_id, service, sum(n), sum(m) FROM (
+         SELECT tenant_id, service, count(*) AS n, 0 AS m FROM workflow_runs GROUP BY 1, 2
+         UNION ALL SELECT tenant_id, service, count(*), 0 FROM incidents GROUP BY 1, 2
+         UNION ALL SELECT tenant_id, service, count(*), count(*) FROM metric_samples GROUP BY 1, 2
        ) s GROUP BY 1, 2`,
     ],
   ];

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { SqlValue } from '../storage/types.ts';
+import type { Dialect, SqlValue } from '../storage/types.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 import { compareText, num, numOrNull, periodJson, tenantFilter, type ReportPeriod, type ReportQuery } from './common.ts';
 import { uptimePercent, type OutageIncident } from './metrics/uptime.ts';
@@ -81,66 +81,15 @@ function serviceKey(tenantId: string, service: string): string {
  * and open-incident counts, one for the critical outages overlapping the period.
  * - Each table is grouped before the UNION: deduplicating the raw rows made PostgreSQL sort
  *   millions of them on disk (22 s at 3M rows per table, 2.7 s grouped first).
- * - The latest sample is a correlated newest-ts per service joined back on the key: PostgreSQL
- *   answers both from the (tenant_id, service, ts_ms) primary key, one probe per service; DuckDB
- *   decorrelates them into grouped scans. (An arg_max aggregate would be ~0.3 s faster on
- *   DuckDB at 10M samples but a full sort-aggregate on PostgreSQL, ~1 s per 3M rows.)
+ * - The latest sample is a correlated newest-ts per service joined back on the key, only for
+ *   services with samples (tenant_services counts them): PostgreSQL answers both from the
+ *   (tenant_id, service, ts_ms) primary key, one probe per service; DuckDB decorrelates them into
+ *   grouped scans, so it first scans only the last day before `to` (see getHealth). (An arg_max
+ *   aggregate was slower on DuckDB, and a full sort-aggregate on PostgreSQL.)
  */
 export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthRow[]> {
   const { storage, config } = env;
   const d = storage.dialect;
-
-  const params: SqlValue[] = [q.toMs];
-  const scopeServices = tenantFilter(d, 'tenant_id', q, params);
-  const scopeOpen = tenantFilter(d, 'tenant_id', q, params);
-  // The sample row itself: on PostgreSQL a LATERAL … LIMIT 1 keeps it a primary-key
-  // lookup per service (a plain join on the key was hash-joined against a seq scan of every
-  // sample); DuckDB joins it back.
-  const sampleJoin =
-    storage.engine === 'postgres'
-      ? `SELECT l.tenant_id, l.service, l.ts_ms AS latest_ts_ms,
-           m.p95_latency_ms, m.error_rate, m.throughput_rps,
-           o.open_count, o.open_critical
-    FROM latest l
-    LEFT JOIN LATERAL (
-      SELECT p95_latency_ms, error_rate, throughput_rps FROM metric_samples x
-      WHERE x.tenant_id = l.tenant_id AND x.service = l.service AND x.ts_ms = l.ts_ms LIMIT 1
-    ) m ON TRUE`
-      : `SELECT l.tenant_id, l.service, l.ts_ms AS latest_ts_ms,
-           m.p95_latency_ms, m.error_rate, m.throughput_rps,
-           o.open_count, o.open_critical
-    FROM latest l
-    LEFT JOIN metric_samples m ON m.tenant_id = l.tenant_id AND m.service = l.service AND m.ts_ms = l.ts_ms`;
-  // The newest sample's time before `to` per service. PostgreSQL: with `service = s.service` the
-  // planner walked the (tenant_id, ts_ms) index backwards filtering on service — every sample of
-  // the tenant for a service that has none (280 ms at 1M runs). Written as a range with ORDER BY
-  // service, ts it can only use the (tenant_id, service, ts_ms) primary key: one probe (1.5 ms).
-  const latestTsSql =
-    storage.engine === 'postgres'
-      ? `SELECT x.ts_ms FROM metric_samples x
-         WHERE x.tenant_id = s.tenant_id AND x.service >= s.service AND x.service <= s.service AND x.ts_ms < $1
-         ORDER BY x.service DESC, x.ts_ms DESC LIMIT 1`
-      : `SELECT max(x.ts_ms) FROM metric_samples x
-         WHERE x.tenant_id = s.tenant_id AND x.service = s.service AND x.ts_ms < $1`;
-  // tenant_services counts, per (tenant, service), the stored records naming it (maintained at
-  // ingest), so the service list needs no scan of the record tables.
-  const servicesSql = `
-    WITH services AS (
-      SELECT tenant_id, service FROM tenant_services WHERE ${scopeServices}
-      GROUP BY tenant_id, service HAVING sum(records) > 0
-    ), latest AS (
-      SELECT s.tenant_id, s.service, (${latestTsSql}) AS ts_ms
-      FROM services s
-    ), open_incidents AS (
-      SELECT tenant_id, service,
-             count(*) AS open_count,
-             count(*) FILTER (WHERE severity = 'critical') AS open_critical
-      FROM incidents
-      WHERE opened_at_ms < $1 AND (resolved_at_ms IS NULL OR resolved_at_ms >= $1) AND ${scopeOpen}
-      GROUP BY tenant_id, service
-    )
-    ${sampleJoin}
-    LEFT JOIN open_incidents o ON o.tenant_id = l.tenant_id AND o.service = l.service`;
 
   const outageParams: SqlValue[] = [q.fromMs, q.toMs];
   const scopeOutages = tenantFilter(d, 'tenant_id', q, outageParams);
@@ -151,10 +100,26 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
     FROM incidents
     WHERE severity = 'critical' AND opened_at_ms < $2 AND (resolved_at_ms IS NULL OR resolved_at_ms > $1) AND ${scopeOutages}`;
 
-  const [serviceRows, outageRows] = await Promise.all([
-    storage.query<Record<string, unknown>>(servicesSql, params),
-    storage.query<Record<string, unknown>>(outagesSql, outageParams),
-  ]);
+  // Runs beside the services statement(s); awaited below (the no-op handler only keeps a failure
+  // from counting as unhandled while those run).
+  const outagesRun = storage.query<Record<string, unknown>>(outagesSql, outageParams);
+  outagesRun.catch(() => undefined);
+  let serviceRows: Record<string, unknown>[];
+  if (storage.engine === 'duckdb') {
+    // The newest sample usually lies in the last day before `to`: that day alone is scanned
+    // (zone maps skip the rest). Only when a service with samples has none there is every
+    // sample before `to` looked at (the statement PostgreSQL uses).
+    const recent = servicesStatement(storage.engine, d, q, q.toMs - RECENT_MS);
+    serviceRows = await storage.query<Record<string, unknown>>(recent.sql, recent.params);
+    if (serviceRows.some((r) => num(r.samples) > 0 && r.latest_ts_ms === null)) {
+      const all = servicesStatement(storage.engine, d, q, null);
+      serviceRows = await storage.query<Record<string, unknown>>(all.sql, all.params);
+    }
+  } else {
+    const all = servicesStatement(storage.engine, d, q, null);
+    serviceRows = await storage.query<Record<string, unknown>>(all.sql, all.params);
+  }
+  const outageRows = await outagesRun;
 
   const outages = new Map<string, OutageIncident[]>();
   for (const r of outageRows) {
@@ -188,6 +153,73 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
       };
     })
     .sort((a, b) => compareText(a.tenant_id, b.tenant_id) || compareText(a.service, b.service));
+}
+
+/** How far back DuckDB first looks for a service's newest sample. */
+const RECENT_MS = 86_400_000;
+
+/**
+ * The services in scope (tenant_services, maintained at ingest, so no record table is scanned for
+ * the list) with their newest sample before `to` and their open-incident counts. With
+ * `recentFromMs` (DuckDB) only samples from then on are looked at; `samples` says whether the
+ * service has any at all.
+ */
+function servicesStatement(engine: string, d: Dialect, q: ReportQuery, recentFromMs: number | null): { sql: string; params: SqlValue[] } {
+  const params: SqlValue[] = [q.toMs];
+  const scopeServices = tenantFilter(d, 'tenant_id', q, params);
+  const scopeOpen = tenantFilter(d, 'tenant_id', q, params);
+  let since = '';
+  if (recentFromMs !== null) {
+    params.push(recentFromMs);
+    since = ` AND x.ts_ms >= $${params.length}`;
+  }
+  // The sample row itself: on PostgreSQL a LATERAL … LIMIT 1 keeps it a primary-key
+  // lookup per service (a plain join on the key was hash-joined against a seq scan of every
+  // sample); DuckDB joins it back (within the same range of time).
+  const sampleJoin =
+    engine === 'postgres'
+      ? `SELECT l.tenant_id, l.service, l.samples, l.ts_ms AS latest_ts_ms,
+           m.p95_latency_ms, m.error_rate, m.throughput_rps,
+           o.open_count, o.open_critical
+    FROM latest l
+    LEFT JOIN LATERAL (
+      SELECT p95_latency_ms, error_rate, throughput_rps FROM metric_samples x
+      WHERE x.tenant_id = l.tenant_id AND x.service = l.service AND x.ts_ms = l.ts_ms LIMIT 1
+    ) m ON TRUE`
+      : `SELECT l.tenant_id, l.service, l.samples, l.ts_ms AS latest_ts_ms,
+           x.p95_latency_ms, x.error_rate, x.throughput_rps,
+           o.open_count, o.open_critical
+    FROM latest l
+    LEFT JOIN metric_samples x ON x.tenant_id = l.tenant_id AND x.service = l.service AND x.ts_ms = l.ts_ms AND x.ts_ms < $1${since}`;
+  // The newest sample's time before `to` per service. PostgreSQL: with `service = s.service` the
+  // planner walked the (tenant_id, ts_ms) index backwards filtering on service — every sample of
+  // the tenant for a service that has none (280 ms at 1M runs). Written as a range with ORDER BY
+  // service, ts it can only use the (tenant_id, service, ts_ms) primary key: one probe (1.5 ms).
+  const latestTsSql =
+    engine === 'postgres'
+      ? `SELECT x.ts_ms FROM metric_samples x
+         WHERE x.tenant_id = s.tenant_id AND x.service >= s.service AND x.service <= s.service AND x.ts_ms < $1
+         ORDER BY x.service DESC, x.ts_ms DESC LIMIT 1`
+      : `SELECT max(x.ts_ms) FROM metric_samples x
+         WHERE x.tenant_id = s.tenant_id AND x.service = s.service AND x.ts_ms < $1${since}`;
+  const sql = `
+    WITH services AS (
+      SELECT tenant_id, service, sum(samples) AS samples FROM tenant_services WHERE ${scopeServices}
+      GROUP BY tenant_id, service HAVING sum(records) > 0
+    ), latest AS (
+      SELECT s.tenant_id, s.service, s.samples, CASE WHEN s.samples > 0 THEN (${latestTsSql}) END AS ts_ms
+      FROM services s
+    ), open_incidents AS (
+      SELECT tenant_id, service,
+             count(*) AS open_count,
+             count(*) FILTER (WHERE severity = 'critical') AS open_critical
+      FROM incidents
+      WHERE opened_at_ms < $1 AND (resolved_at_ms IS NULL OR resolved_at_ms >= $1) AND ${scopeOpen}
+      GROUP BY tenant_id, service
+    )
+    ${sampleJoin}
+    LEFT JOIN open_incidents o ON o.tenant_id = l.tenant_id AND o.service = l.service`;
+  return { sql, params };
 }
 
 export const healthReport: ReportDefinition = {

@@ -99,6 +99,7 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['tenant_id', 'text'],
     ['service', 'text'],
     ['records', 'bigint'],
+    ['samples', 'bigint'],
   ],
   predictions: [
     ['tenant_id', 'text'],

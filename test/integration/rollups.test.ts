@@ -24,7 +24,7 @@ const ROLLUPS: [string, string, string[]][] = [
   ['rollup_durations_day', 'tenant_id, day, bucket', ['n']],
   ['rollup_metrics', 'tenant_id, slot', ['samples', ...fx('latency'), ...fx('throughput')]],
   ['rollup_predictions', 'tenant_id, slot', ['predictions', ...fx('probability')]],
-  ['tenant_services', 'tenant_id, service', ['records']],
+  ['tenant_services', 'tenant_id, service', ['records', 'samples']],
   // Day rollups (per UTC day): maintained from the same deltas, rebuilt straight from raw rows.
   ['rollup_runs_day', 'tenant_id, day', ['runs', 'failed', 'finished', 'duration_sum_ms']],
   ['rollup_metrics_day', 'tenant_id, day', ['samples', ...fx('latency'), ...fx('throughput')]],
@@ -78,7 +78,7 @@ async function snapshot(storage: Storage): Promise<Record<string, Record<string,
       `SELECT ${keys}, ${sums} FROM ${table} GROUP BY ${keys} ORDER BY ${storage.dialect.binaryText('tenant_id')}, ${keys.split(', ').slice(1).join(', ')}`,
     );
     // Cells whose contributions cancelled out are equivalent to absent cells.
-    out[table] = rows.filter((r) => Number(r.runs ?? r.samples ?? r.predictions ?? r.n ?? r.records) !== 0);
+    out[table] = rows.filter((r) => values.some((v) => Number(r[v]) !== 0));
   }
   const byId = (t: string) => `ORDER BY ${storage.dialect.binaryText('tenant_id')}, ${storage.dialect.binaryText(t)}`;
   out.predictions = await storage.query(`SELECT tenant_id, id, run_outcome FROM predictions ${byId('id')}`);

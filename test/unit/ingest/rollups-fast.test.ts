@@ -1,8 +1,8 @@
 /**
  * RollupDeltas finds a record's cells through nested maps instead of a joined string key. This
  * checks that the delta rows it writes (content and order) are those of the string-keyed version
- * it replaced (kept below as the reference, with the exact sums of metrics and predictions since
- * added) for random mixes of inserts and updates.
+ * it replaced (kept below as the reference, with the exact sums of metrics and predictions and the
+ * samples count of tenant_services since added) for random mixes of inserts and updates.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +40,7 @@ class ReferenceDeltas {
   readonly days = new Sums(1);
   readonly metrics = new Sums(9);
   readonly predictions = new Sums(5);
-  readonly services = new Sums(1);
+  readonly services = new Sums(2);
   add(kind: IngestKind, r: Rec, sign: 1 | -1): void {
     const t = r.tenant_id as string;
     if (kind === 'workflow_runs') {
@@ -54,7 +54,7 @@ class ReferenceDeltas {
     } else if (kind === 'predictions') {
       this.predictions.add([t, Math.floor((r.predicted_at_ms as number) / SLOT_MS)], [sign, ...exactParts(r.failure_probability as number, sign)]);
     }
-    if (typeof r.service === 'string') this.services.add([t, r.service], [sign]);
+    if (typeof r.service === 'string') this.services.add([t, r.service], [sign, kind === 'metrics' ? sign : 0]);
   }
   tables(): Record<string, SqlValue[][]> {
     return {
