@@ -104,21 +104,16 @@ export async function getHealth(env: ReportEnv, q: ReportQuery): Promise<HealthR
   // from counting as unhandled while those run).
   const outagesRun = storage.query<Record<string, unknown>>(outagesSql, outageParams);
   outagesRun.catch(() => undefined);
-  let serviceRows: Record<string, unknown>[];
-  if (storage.engine === 'duckdb') {
-    // The newest sample usually lies in the last day before `to`: that day alone is scanned
-    // (zone maps skip the rest). Only when a service with samples has none there is every
-    // sample before `to` looked at (the statement PostgreSQL uses).
-    const recent = servicesStatement(storage.engine, d, q, q.toMs - RECENT_MS);
-    serviceRows = await storage.query<Record<string, unknown>>(recent.sql, recent.params);
-    if (serviceRows.some((r) => num(r.samples) > 0 && r.latest_ts_ms === null)) {
-      const all = servicesStatement(storage.engine, d, q, null);
-      serviceRows = await storage.query<Record<string, unknown>>(all.sql, all.params);
-    }
-  } else {
-    const all = servicesStatement(storage.engine, d, q, null);
-    serviceRows = await storage.query<Record<string, unknown>>(all.sql, all.params);
-  }
+  const services = (recentFromMs: number | null) => {
+    const { sql, params } = servicesStatement(storage.engine, d, q, recentFromMs);
+    return storage.query<Record<string, unknown>>(sql, params);
+  };
+  // DuckDB: the newest sample usually lies in the last day before `to`, so that day alone is
+  // scanned first (zone maps skip the rest). Only when a service with samples has none there is
+  // every sample before `to` looked at (the statement PostgreSQL uses).
+  const duckdb = storage.engine === 'duckdb';
+  let serviceRows = await services(duckdb ? q.toMs - RECENT_MS : null);
+  if (duckdb && serviceRows.some((r) => num(r.samples) > 0 && r.latest_ts_ms === null)) serviceRows = await services(null);
   const outageRows = await outagesRun;
 
   const outages = new Map<string, OutageIncident[]>();

@@ -129,15 +129,19 @@ const WRITE_TARGET =
 const NON_TABLE_CREATE = /^create\s+(?:or\s+replace\s+)?(?:(?:temp|temporary)\s+)?(?:view|(?:unique\s+)?index|sequence|macro|function|type|schema)\b/i;
 const LEADING_NOISE = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/;
 
+/** A statement from its first keyword on (blanks, comments and opening parentheses skipped). */
+function statementText(sql: string): string {
+  return sql.replace(LEADING_NOISE, '');
+}
+
 /**
- * Whether a statement may add rows to a record table (or change their keys) behind the key
- * index: a write statement (not a DELETE: a deleted row only leaves a stale entry, which is
- * harmless) whose target is a record table or cannot be told.
+ * Whether a statement (its statementText) may add rows to a record table (or change their keys)
+ * behind the key index: a write statement (not a DELETE: a deleted row only leaves a stale entry,
+ * which is harmless) whose target is a record table or cannot be told.
  */
-function writesRecordTable(sql: string): boolean {
-  const text = sql.replace(LEADING_NOISE, '');
+function writesRecordTable(text: string): boolean {
   if (!WRITE_STATEMENT.test(text) || NON_TABLE_CREATE.test(text)) return false;
-  // Ingest's one update of a derived column: no key changes (another assignment would need a comma here).
+  // Ingest's one update of a derived column: no key changes (a second assignment would come before FROM).
   if (text.startsWith(`${SET_RUN_OUTCOME} (`)) return false;
   const m = WRITE_TARGET.exec(text);
   return m ? isRecordTable(m[1]!.toLowerCase()) : true;
@@ -308,8 +312,9 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     const tx: Transaction = {
       dialect: duckdbDialect,
       query: <T extends object = Row>(sql: string, params?: readonly SqlValue[]) => {
-        if (writesRecordTable(sql)) keyIndex.invalidate();
-        if (waitChanges && writesWaits(sql)) waitChanges.unknownWrite = true;
+        const text = statementText(sql);
+        if (writesRecordTable(text)) keyIndex.invalidate();
+        if (waitChanges && writesWaits(text)) waitChanges.unknownWrite = true;
         return runQuery<T>(conn, sql, params);
       },
       lockTenants: async () => undefined,
@@ -426,8 +431,9 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     capabilities: { singleProcess: true, recordKeys: keyIndex, waitingRuns },
     query: async (sql, params) => {
       // A reader connection can write too (autocommit): the indexes must not miss that.
-      if (writesWaits(sql)) waitingRuns.forget();
-      if (!writesRecordTable(sql)) return withReader((c) => runQuery(c, sql, params));
+      const text = statementText(sql);
+      if (writesWaits(text)) waitingRuns.forget();
+      if (!writesRecordTable(text)) return withReader((c) => runQuery(c, sql, params));
       keyIndex.hold();
       keyIndex.invalidate();
       try {

@@ -27,13 +27,12 @@ export interface WaitingRunChanges {
 export const newWaitingRunChanges = (): WaitingRunChanges => ({ loaded: null, ops: [], unknownWrite: false });
 
 /**
- * Whether a statement may add rows to prediction_waits: any that names the table and is not a
- * SELECT or a DELETE (a DELETE only leaves runs in the set, which is harmless). Conservative: a
- * false "yes" only makes the set be read again.
+ * Whether a statement (from its first keyword on, as storage/duckdb trims it) may add rows to
+ * prediction_waits: any that names the table and is not a SELECT or a DELETE (a DELETE only leaves
+ * runs in the set, which is harmless). Conservative: a false "yes" only makes the set be read again.
  */
-export function writesWaits(sql: string): boolean {
-  if (!/prediction_waits/i.test(sql)) return false;
-  return !/^(?:select|delete)\b/i.test(sql.replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()*/, ''));
+export function writesWaits(text: string): boolean {
+  return /prediction_waits/i.test(text) && !/^(?:select|delete)\b/i.test(text);
 }
 
 export class WaitingRuns implements WaitingRunIndex {
