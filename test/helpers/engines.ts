@@ -2,12 +2,16 @@
  * One suite, every engine (STYLE.md: kysely's test setup). Each test context gets a fresh,
  * private database: a temp DuckDB file, or a PostgreSQL database created and dropped here.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import pg from 'pg';
+import { storeRecords, type IngestResult, type Rec } from '../../src/ingest/ingest-service.ts';
+import type { IngestKindName } from '../../src/ingest/kinds.ts';
+import { validateBatch } from '../../src/ingest/validate.ts';
 import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import { createPostgresStorage } from '../../src/storage/postgres/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
@@ -62,6 +66,14 @@ export async function openTestStorage(db: TestDatabase): Promise<Storage> {
       : await createPostgresStorage({ connectionString: db.env.DATABASE_URL!, poolSize: 4 });
   await storage.migrate();
   return storage;
+}
+
+/** Validates records like ingest does (asserting they are valid) and stores them in one transaction. */
+export async function storeValidated(storage: Storage, kind: IngestKindName, records: unknown[]): Promise<IngestResult> {
+  const v = validateBatch(kind, records, { tenantId: null });
+  assert.deepEqual(v.errors, []);
+  const { tenantIds: _tenants, ...counts } = await storeRecords(storage, kind, v.records as unknown as Rec[]);
+  return counts;
 }
 
 /** Skip reason for an engine: PostgreSQL tests skip (or fail in CI) when it is not running. */

@@ -8,10 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { storeRecords, type Rec } from '../../src/ingest/ingest-service.ts';
-import { validateBatch } from '../../src/ingest/validate.ts';
 import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
+import { storeValidated } from '../helpers/engines.ts';
 
 const DAY = 86_400_000;
 const BASE = Date.UTC(2026, 0, 1, 12);
@@ -31,11 +30,6 @@ function run(day: number): unknown {
   };
 }
 
-async function store(storage: Storage, records: unknown[]): Promise<void> {
-  const v = validateBatch('workflow_runs', records, { tenantId: null });
-  assert.deepEqual(v.errors, []);
-  await storeRecords(storage, 'workflow_runs', v.records as unknown as Rec[]);
-}
 
 const rowsOf = async (s: Storage) => Number((await s.query<{ n: number }>('SELECT count(*) AS n FROM rollup_runs_day'))[0]!.n);
 const sums = async (s: Storage) =>
@@ -61,14 +55,14 @@ describe('DuckDB rollup compaction at ingest', () => {
 
   it('compacts a table once its deltas reach a quarter of its size, and no answer changes', async () => {
     // 400 days in one batch: 400 delta rows, above the minimum, so the table is compacted to 400 keys.
-    await store(storage, Array.from({ length: 400 }, (_, d) => run(d)));
+    await storeValidated(storage, 'workflow_runs', Array.from({ length: 400 }, (_, d) => run(d)));
     assert.equal(await rowsOf(storage), 400);
     // One run per batch on day 7: one delta row each. A quarter of 400 is 100: 99 stay appended...
-    for (let i = 0; i < 99; i++) await store(storage, [run(7)]);
+    for (let i = 0; i < 99; i++) await storeValidated(storage, 'workflow_runs', [run(7)]);
     assert.equal(await rowsOf(storage), 499);
     assert.deepEqual(await sums(storage), await rawSums(storage));
     // ...the 100th makes the table due: one row per key again.
-    await store(storage, [run(7)]);
+    await storeValidated(storage, 'workflow_runs', [run(7)]);
     assert.equal(await rowsOf(storage), 400);
     assert.deepEqual(await sums(storage), await rawSums(storage));
     assert.deepEqual((await sums(storage))[7], [Math.floor((BASE + 7 * DAY) / DAY), 101]);
@@ -80,7 +74,7 @@ describe('DuckDB rollup compaction at ingest', () => {
     // rollup_runs (15-minute slots) holds 400 keys as well; tenant_services holds one: its threshold is
     // the minimum, 4, so it never holds more than 4 rows for its one key.
     for (let i = 0; i < 10; i++) {
-      await store(storage, [run(900)]);
+      await storeValidated(storage, 'workflow_runs', [run(900)]);
       const n = Number((await storage.query<{ n: number }>('SELECT count(*) AS n FROM tenant_services'))[0]!.n);
       assert.ok(n <= 4, `tenant_services holds ${n} rows for one key`);
     }

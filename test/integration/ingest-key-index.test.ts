@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { storeRecords, type Rec } from '../../src/ingest/ingest-service.ts';
+import type { Rec } from '../../src/ingest/ingest-service.ts';
 import { KIND_SPECS, type IngestKindName } from '../../src/ingest/kinds.ts';
 import { validateBatch } from '../../src/ingest/validate.ts';
 import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import { duckdbHashBigInt, KeyTable } from '../../src/storage/duckdb/key-index.ts';
 import type { SqlValue, Storage } from '../../src/storage/types.ts';
+import { storeValidated } from '../helpers/engines.ts';
 
 const BASE = Date.UTC(2026, 2, 7, 20, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -34,12 +35,6 @@ function run(id: string, startMs: number, status = 'succeeded', tenant = 'ka'): 
   };
 }
 
-async function store(storage: Storage, kind: IngestKindName, records: unknown[]) {
-  const v = validateBatch(kind, records, { tenantId: null });
-  assert.deepEqual(v.errors, []);
-  const { tenantIds: _t, ...counts } = await storeRecords(storage, kind, v.records as unknown as Rec[]);
-  return counts;
-}
 
 async function openStorage(dir: string): Promise<Storage> {
   const storage = await createDuckDbStorage({ path: join(dir, 'atom.duckdb'), memoryLimit: '256MB', threads: 1 });
@@ -116,7 +111,7 @@ describe('key index: DuckDB storage', () => {
     await ready(storage);
     const batch = Array.from({ length: 50 }, (_, i) => run(`r${i}`, BASE + i * 3_600_000));
     assert.deepEqual(locate(storage, 'workflow_runs', batch)?.every((x) => x === null), true);
-    assert.deepEqual(await store(storage, 'workflow_runs', batch), { inserted: 50, updated: 0, unchanged: 0 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', batch), { inserted: 50, updated: 0, unchanged: 0 });
     const where = locate(storage, 'workflow_runs', batch)!;
     assert.ok(where.every((x) => x !== null && x.length >= 1));
     // Unchanged, updated in place, moved in time (another day), and new, in one batch.
@@ -126,13 +121,13 @@ describe('key index: DuckDB storage', () => {
       ...Array.from({ length: 10 }, (_, i) => run(`r${20 + i}`, BASE + 40 * 86_400_000 + i)),
       ...Array.from({ length: 5 }, (_, i) => run(`new${i}`, BASE)),
     ];
-    assert.deepEqual(await store(storage, 'workflow_runs', mixed), { inserted: 5, updated: 20, unchanged: 10 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', mixed), { inserted: 5, updated: 20, unchanged: 10 });
     const n = await storage.query<{ n: number; d: number }>('SELECT count(*) AS n, count(DISTINCT id) AS d FROM workflow_runs');
     assert.deepEqual(n[0], { n: 55, d: 55 });
     // Moving back is found through the entry of the day it moved to.
-    assert.deepEqual(await store(storage, 'workflow_runs', batch.slice(20, 30)), { inserted: 0, updated: 10, unchanged: 0 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', batch.slice(20, 30)), { inserted: 0, updated: 10, unchanged: 0 });
     // r10–r19 were updated to failed above.
-    assert.deepEqual(await store(storage, 'workflow_runs', batch), { inserted: 0, updated: 10, unchanged: 40 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', batch), { inserted: 0, updated: 10, unchanged: 40 });
   });
 
   it('metrics: keyed by time, re-sends are unchanged', async () => {
@@ -144,10 +139,10 @@ describe('key index: DuckDB storage', () => {
       throughput_rps: 1,
       error_rate: 0,
     }));
-    assert.deepEqual(await store(storage, 'metrics', samples), { inserted: 20, updated: 0, unchanged: 0 });
-    assert.deepEqual(await store(storage, 'metrics', samples), { inserted: 0, updated: 0, unchanged: 20 });
+    assert.deepEqual(await storeValidated(storage, 'metrics', samples), { inserted: 20, updated: 0, unchanged: 0 });
+    assert.deepEqual(await storeValidated(storage, 'metrics', samples), { inserted: 0, updated: 0, unchanged: 20 });
     const changed = samples.map((s) => ({ ...s, error_rate: 0.5 }));
-    assert.deepEqual(await store(storage, 'metrics', changed), { inserted: 0, updated: 20, unchanged: 0 });
+    assert.deepEqual(await storeValidated(storage, 'metrics', changed), { inserted: 0, updated: 20, unchanged: 0 });
   });
 
   it('a rolled-back batch does not enter the index', async () => {
@@ -163,7 +158,7 @@ describe('key index: DuckDB storage', () => {
       /abort/,
     );
     assert.deepEqual(locate(storage, 'workflow_runs', [run('ghost', BASE)]), [null]);
-    assert.deepEqual(await store(storage, 'workflow_runs', [run('ghost', BASE)]), { inserted: 1, updated: 0, unchanged: 0 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', [run('ghost', BASE)]), { inserted: 1, updated: 0, unchanged: 0 });
   });
 
   it('raw SQL writes to a record table make it rebuild, never miss', async () => {
@@ -179,7 +174,7 @@ describe('key index: DuckDB storage', () => {
        VALUES ('ka', 'raw2', 'wf', 'api', 'succeeded', ${BASE}, ${BASE + 60_000}, 60000)`,
     );
     // Whether or not the rebuild has finished, the re-send is not counted as new.
-    assert.deepEqual(await store(storage, 'workflow_runs', [run('raw1', BASE), run('raw2', BASE)]), { inserted: 0, updated: 0, unchanged: 2 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', [run('raw1', BASE), run('raw2', BASE)]), { inserted: 0, updated: 0, unchanged: 2 });
     await ready(storage);
     assert.ok(locate(storage, 'workflow_runs', [run('raw1', BASE), run('raw2', BASE)])!.every((x) => x !== null));
   });
@@ -204,15 +199,15 @@ describe('key index: DuckDB storage', () => {
     await storage.close();
     storage = await openStorage(dir);
     const batch = Array.from({ length: 50 }, (_, i) => run(`r${i}`, BASE + i * 3_600_000));
-    await store(storage, 'workflow_runs', batch); // as left by the first test, whatever the order
+    await storeValidated(storage, 'workflow_runs', batch); // as left by the first test, whatever the order
     await storage.close();
     storage = await openStorage(dir);
     // Before the index is ready (looked up) and after (skipped or bounded): the same answer.
-    assert.deepEqual(await store(storage, 'workflow_runs', batch), { inserted: 0, updated: 0, unchanged: 50 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', batch), { inserted: 0, updated: 0, unchanged: 50 });
     await ready(storage);
-    assert.deepEqual(await store(storage, 'workflow_runs', batch), { inserted: 0, updated: 0, unchanged: 50 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', batch), { inserted: 0, updated: 0, unchanged: 50 });
     const updated = batch.map((r, i) => (i % 2 ? { ...r, status: 'failed' } : r));
-    assert.deepEqual(await store(storage, 'workflow_runs', updated), { inserted: 0, updated: 25, unchanged: 25 });
+    assert.deepEqual(await storeValidated(storage, 'workflow_runs', updated), { inserted: 0, updated: 25, unchanged: 25 });
     const n = await storage.query<{ n: number }>("SELECT count(*) AS n FROM workflow_runs WHERE id NOT LIKE 'raw%' AND id LIKE 'r%'");
     assert.equal(n[0]!.n, 50);
   });
@@ -225,7 +220,7 @@ describe('key index: closing', () => {
       const storage = await openStorage(dir);
       // Growing past the table's load limit starts background rebuilds; close while one runs.
       for (let b = 0; b < 30; b++) {
-        await store(storage, 'workflow_runs', Array.from({ length: 1000 }, (_, i) => run(`c${b}-${i}`, BASE + i * 1000)));
+        await storeValidated(storage, 'workflow_runs', Array.from({ length: 1000 }, (_, i) => run(`c${b}-${i}`, BASE + i * 1000)));
       }
       await storage.close();
       // The file lock is per process: another process must be able to open the file now.

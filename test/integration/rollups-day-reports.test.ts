@@ -9,15 +9,13 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.ts';
-import { storeRecords, type Rec } from '../../src/ingest/ingest-service.ts';
 import type { IngestKindName } from '../../src/ingest/kinds.ts';
-import { validateBatch } from '../../src/ingest/validate.ts';
 import { bucketIndexFor, generateBuckets, type Granularity } from '../../src/reports/metrics/buckets.ts';
 import { loadTenantTotals, splitNested } from '../../src/reports/rollup-source.ts';
 import { getTrends } from '../../src/reports/trends.ts';
 import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
-import { createTestDatabase, describeEachEngine, openTestStorage, type TestDatabase } from '../helpers/engines.ts';
+import { createTestDatabase, describeEachEngine, openTestStorage, storeValidated, type TestDatabase } from '../helpers/engines.ts';
 import { correctlyRoundedMean, scaled96 } from '../helpers/exact.ts';
 import { join } from 'node:path';
 
@@ -41,11 +39,6 @@ let seed = 11;
 const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
 
-async function store(storage: Storage, kind: IngestKindName, records: unknown[]): Promise<void> {
-  const v = validateBatch(kind, records, { tenantId: null });
-  assert.deepEqual(v.errors, []);
-  await storeRecords(storage, kind, v.records as unknown as Rec[]);
-}
 
 function runRecord(r: Run): unknown {
   return {
@@ -78,7 +71,7 @@ async function load(storage: Storage): Promise<void> {
       if (records.some((x) => x.id === r.id && x.tenant === r.tenant)) continue;
       records.push(r);
     }
-    await store(storage, 'workflow_runs', records.map(runRecord));
+    await storeValidated(storage, 'workflow_runs', records.map(runRecord));
     for (const r of records) runs.set(`${r.tenant}|${r.id}`, r);
   }
   for (let batch = 0; batch < 2; batch++) {
@@ -94,7 +87,7 @@ async function load(storage: Storage): Promise<void> {
       if (records.some((x) => x.tenant === s.tenant && x.service === s.service && x.ts === s.ts)) continue;
       records.push(s);
     }
-    await store(
+    await storeValidated(
       storage,
       'metrics',
       records.map((s) => ({ tenant_id: s.tenant, service: s.service, ts: new Date(s.ts).toISOString(), p95_latency_ms: s.latency, throughput_rps: s.rps, error_rate: 0 })),
@@ -108,7 +101,7 @@ async function load(storage: Storage): Promise<void> {
       if (records.some((x) => x.id === p.id && x.tenant === p.tenant)) continue;
       records.push(p);
     }
-    await store(
+    await storeValidated(
       storage,
       'predictions',
       records.map((p) => ({ id: p.id, tenant_id: p.tenant, model: 'm', predicted_at: new Date(p.at).toISOString(), failure_probability: p.p })),

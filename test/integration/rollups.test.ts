@@ -9,12 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import fc from 'fast-check';
-import { storeRecords, type Rec } from '../../src/ingest/ingest-service.ts';
 import type { IngestKindName } from '../../src/ingest/kinds.ts';
 import { rebuildRollups } from '../../src/ingest/rollups.ts';
-import { validateBatch } from '../../src/ingest/validate.ts';
 import type { Storage } from '../../src/storage/types.ts';
-import { createTestDatabase, describeEachEngine, openTestStorage, type TestDatabase } from '../helpers/engines.ts';
+import { createTestDatabase, describeEachEngine, openTestStorage, storeValidated, type TestDatabase } from '../helpers/engines.ts';
 
 const fx = (name: string) => ['i', 'a', 'b', 'c'].map((p) => `${name}_${p}`);
 
@@ -63,11 +61,6 @@ const predictionArb = fc.record({
   outcome: fc.constantFrom(null, null, 'failed', 'succeeded'),
 });
 
-async function store(storage: Storage, kind: IngestKindName, records: unknown[]): Promise<void> {
-  const v = validateBatch(kind, records, { tenantId: null });
-  assert.deepEqual(v.errors, []);
-  await storeRecords(storage, kind, v.records as unknown as Rec[]);
-}
 
 async function snapshot(storage: Storage): Promise<Record<string, Record<string, unknown>[]>> {
   const out: Record<string, Record<string, unknown>[]> = {};
@@ -151,7 +144,7 @@ await describeEachEngine('rollups', (engine) => {
           const predictionBatch = (list: typeof predictions) =>
             list.length === 0
               ? Promise.resolve()
-              : store(
+              : storeValidated(
                   storage,
                   'predictions',
                   list.map((p) => ({
@@ -166,7 +159,7 @@ await describeEachEngine('rollups', (engine) => {
                 );
           await predictionBatch(predictions.slice(0, predictions.length >> 1));
           for (const batch of runBatches) {
-            await store(
+            await storeValidated(
               storage,
               'workflow_runs',
               batch.map((r) => {
@@ -185,7 +178,7 @@ await describeEachEngine('rollups', (engine) => {
           }
           await predictionBatch(predictions.slice(predictions.length >> 1));
           if (metrics.length) {
-            await store(
+            await storeValidated(
               storage,
               'metrics',
               metrics.map((m) => ({ tenant_id: m.tenant, service: m.service, ts: iso(BASE + m.slot * 300_000), p95_latency_ms: m.latency, throughput_rps: m.rps, error_rate: 0.01 })),

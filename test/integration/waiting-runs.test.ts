@@ -6,21 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { storeRecords, type Rec } from '../../src/ingest/ingest-service.ts';
 import type { IngestKindName } from '../../src/ingest/kinds.ts';
 import { rebuildRollups } from '../../src/ingest/rollups.ts';
-import { validateBatch } from '../../src/ingest/validate.ts';
 import type { Storage } from '../../src/storage/types.ts';
-import { createTestDatabase, describeEachEngine, openTestStorage, type TestDatabase } from '../helpers/engines.ts';
+import { createTestDatabase, describeEachEngine, openTestStorage, storeValidated, type TestDatabase } from '../helpers/engines.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 10);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function store(storage: Storage, kind: IngestKindName, records: unknown[]): Promise<void> {
-  const v = validateBatch(kind, records, { tenantId: null });
-  assert.deepEqual(v.errors, []);
-  await storeRecords(storage, kind, v.records as unknown as Rec[]);
-}
 
 const prediction = (id: string, run: string, outcome: string | null = null) => ({
   id,
@@ -64,21 +57,21 @@ await describeEachEngine('predictions waiting for their run', (engine) => {
 
   it('a run resolves predictions that a rebuild put back on the waiting list', async () => {
     // p1 waits for r1: the list is known (and, on DuckDB, read into memory by the run batch below).
-    await store(storage, 'predictions', [prediction('p1', 'r1'), prediction('p5', 'r5', 'failed')]);
-    await store(storage, 'workflow_runs', [run('r1', 'failed')]);
+    await storeValidated(storage, 'predictions', [prediction('p1', 'r1'), prediction('p5', 'r5', 'failed')]);
+    await storeValidated(storage, 'workflow_runs', [run('r1', 'failed')]);
     assert.equal(await outcomeOf('p1'), 'failed');
     // p5 had an outcome of its own; without it, a rebuild puts it on the list for r5 with SQL.
     await storage.query("UPDATE predictions SET outcome = NULL WHERE tenant_id = 'wa' AND id = 'p5'");
     await rebuildRollups(storage);
     assert.equal(await waiting('r5'), 1);
-    await store(storage, 'workflow_runs', [run('r5', 'succeeded')]);
+    await storeValidated(storage, 'workflow_runs', [run('r5', 'succeeded')]);
     assert.equal(await outcomeOf('p5'), 'succeeded');
     assert.equal(await waiting('r5'), 0);
     assert.deepEqual(await scores(), [1, 1]);
   });
 
   it('a run resolves predictions after a transaction that took them off the list rolled back', async () => {
-    await store(storage, 'predictions', [prediction('p6', 'r6')]);
+    await storeValidated(storage, 'predictions', [prediction('p6', 'r6')]);
     const index = storage.capabilities.waitingRuns;
     await assert.rejects(
       storage.transaction(async (tx) => {
@@ -91,19 +84,19 @@ await describeEachEngine('predictions waiting for their run', (engine) => {
       /rolled back on purpose/,
     );
     assert.equal(await waiting('r6'), 1);
-    await store(storage, 'workflow_runs', [run('r6', 'failed')]);
+    await storeValidated(storage, 'workflow_runs', [run('r6', 'failed')]);
     assert.equal(await outcomeOf('p6'), 'failed');
     assert.equal(await waiting('r6'), 0);
   });
 
   it('a run that goes back to running puts its predictions on the list again, and finishing resolves them', async () => {
-    await store(storage, 'predictions', [prediction('p8', 'r8')]);
-    await store(storage, 'workflow_runs', [run('r8', 'failed')]);
+    await storeValidated(storage, 'predictions', [prediction('p8', 'r8')]);
+    await storeValidated(storage, 'workflow_runs', [run('r8', 'failed')]);
     assert.equal(await outcomeOf('p8'), 'failed');
-    await store(storage, 'workflow_runs', [run('r8', 'running')]);
+    await storeValidated(storage, 'workflow_runs', [run('r8', 'running')]);
     assert.equal(await outcomeOf('p8'), null);
     assert.equal(await waiting('r8'), 1);
-    await store(storage, 'workflow_runs', [run('r8', 'succeeded')]);
+    await storeValidated(storage, 'workflow_runs', [run('r8', 'succeeded')]);
     assert.equal(await outcomeOf('p8'), 'succeeded');
     assert.equal(await waiting('r8'), 0);
   });
