@@ -79,7 +79,38 @@ export interface ServerProcess {
   /** From spawn until GET /readyz answered 200, ms. */
   readyMs: number;
   memory(): ProcMemory | null;
+  /**
+   * Waits until the server's start-up work (GET /readyz `warming`: DuckDB's key index build and
+   * compaction of leftover rollup deltas) has finished; resolves to the ms waited, or null when it
+   * was still running after `timeoutMs`.
+   */
+  settled(timeoutMs?: number): Promise<number | null>;
   stop(): Promise<void>;
+}
+
+/** GET url → its status and JSON body (null when not JSON or unreachable). */
+function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: body stays null
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', () => resolve({ status: 0, body: null }));
+    req.setTimeout(2000, () => {
+      req.destroy();
+      resolve({ status: 0, body: null });
+    });
+  });
 }
 
 function get(url: string): Promise<number> {
@@ -136,6 +167,16 @@ export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv, ti
     url,
     readyMs,
     memory: () => readProcMemory(pid),
+    async settled(settleTimeoutMs = 120_000) {
+      const started = performance.now();
+      while (performance.now() - started < settleTimeoutMs) {
+        const { status, body } = await getJson(`${url}/readyz`);
+        const warming = (body as { warming?: unknown } | null)?.warming;
+        if (status === 200 && Array.isArray(warming) && warming.length === 0) return performance.now() - started;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return null;
+    },
     async stop() {
       if (exited !== null) return;
       child.kill('SIGTERM');

@@ -119,6 +119,7 @@ export function withQueryTiming(storage: Storage, observe: QueryObserver): Stora
     scoped: (tenantIds) => withQueryTiming(storage.scoped(tenantIds), observe),
     migrate: () => storage.migrate(),
     ping: () => timed('select', () => storage.ping()),
+    startupWork: () => storage.startupWork(),
     poolStats: () => storage.poolStats(),
     close: () => storage.close(),
   };

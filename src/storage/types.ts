@@ -182,6 +182,12 @@ export interface Storage extends Executor {
   scoped(tenantIds: readonly string[] | null): Storage;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
+  /**
+   * Background work started by opening the database and still running (DuckDB: `key_index`, the
+   * in-memory key index being built; `rollup_compaction`, rollup deltas left by an earlier process
+   * being merged). Answers are already correct meanwhile, only slower. Empty when settled.
+   */
+  startupWork(): string[];
   poolStats(): PoolStats;
   close(): Promise<void>;
 }

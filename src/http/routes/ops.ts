@@ -36,6 +36,13 @@ const readySchema = {
         status: { type: 'string', enum: ['ready', 'degraded'] },
         database: { type: 'string', enum: ['duckdb', 'postgres'] },
         cache: { type: 'string', enum: ['memory', 'redis-ok', 'redis-down'] },
+        warming: {
+          type: 'array',
+          items: { type: 'string' },
+          description:
+            'Start-up work still running in the background (embedded engine: `key_index`, `rollup_compaction`). ' +
+            'Answers are already correct, ingest and reports slower until it is empty.',
+        },
       },
     },
     503: { ...ERROR_REF, description: 'The database is not reachable (code `database_unavailable`); Retry-After is set' },
@@ -68,7 +75,12 @@ export async function opsRoutes(app: FastifyInstance, deps: AppDeps) {
     }
     const cache = deps.cache.status();
     // Redis down degrades caching only: the node still answers correctly, so it stays ready.
-    return { status: cache === 'redis-down' ? ('degraded' as const) : ('ready' as const), database: deps.storage.engine, cache };
+    return {
+      status: cache === 'redis-down' ? ('degraded' as const) : ('ready' as const),
+      database: deps.storage.engine,
+      cache,
+      warming: deps.storage.startupWork(),
+    };
   });
 
   app.get('/metrics', { config: PROBE, schema: metricsSchema }, async (_req, reply) => {

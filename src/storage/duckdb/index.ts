@@ -254,6 +254,8 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
    */
   let startupCompactTimer: ReturnType<typeof setTimeout> | null = null;
   let startupCompactDone = false;
+  /** From open until the start-up compaction has finished (or failed); reported by startupWork(). */
+  let startupCompactPending = (opts.startupCompactDelayMs ?? 3_000) >= 0;
   let startupCompactRun: Promise<void> = Promise.resolve();
   /** Delta rows beyond one per key from which a table is compacted at start. */
   const STARTUP_COMPACT_MIN_DELTAS = opts.startupCompactMinDeltas ?? 1_000;
@@ -263,7 +265,10 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     if (startupCompactTimer) clearTimeout(startupCompactTimer);
     startupCompactTimer = setTimeout(() => {
       startupCompactTimer = null;
-      startupCompactRun = compactPendingAtStart().catch(() => undefined);
+      startupCompactRun = compactPendingAtStart()
+        .catch(() => undefined)
+        // Not done when the tables were missing (before migrations): migrate() schedules it again.
+        .finally(() => void (startupCompactPending = !startupCompactDone && !closed));
     }, delay);
     startupCompactTimer.unref?.();
   }
@@ -538,6 +543,12 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     async ping() {
       if (closed) throw new UnavailableError();
       await storage.query('SELECT 1');
+    },
+    startupWork() {
+      const work: string[] = [];
+      if (keyIndex.state === 'building') work.push('key_index');
+      if (startupCompactPending && !closed) work.push('rollup_compaction');
+      return work;
     },
     // Exports and streams open their own connections, busy until they end.
     poolStats: () => ({ total: readers.length + 1 + streamConnections, idle: readers.length + 1, waiting: 0 }),

@@ -411,6 +411,8 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     async ping() {
       await run(pool, 'SELECT 1');
     },
+    // Nothing runs in the background after open: every index lives in PostgreSQL.
+    startupWork: () => [],
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
