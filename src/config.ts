@@ -36,10 +36,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be a boolean (1/0/true/false), got "${raw}"`);
 }
 
-/** A DuckDB memory size such as `128MB` or `1GiB` (validated here: DuckDB would only fail later). */
+/** A DuckDB size setting: a number and a unit, e.g. 128MB, 1.5GB, 512MiB. */
+export function isDuckdbSize(v: string): boolean {
+  return /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v);
+}
+
 function duckdbSize(env: Env, name: string, fallback: string): string {
   const v = str(env, name, fallback);
-  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v)) throw new ConfigError(`${name} must be a size such as 128MB or 1GB, got "${v}"`);
+  if (!isDuckdbSize(v)) throw new ConfigError(`${name} must be a size such as 128MB or 1GB, got "${v}"`);
   return v;
 }
 
@@ -78,12 +82,12 @@ export function loadConfig(env: Env = process.env) {
     /** Pool size for PostgreSQL connections per node. */
     pgPoolSize: num(env, 'PG_POOL_SIZE', 10, { min: 1, max: 200, int: true }),
     /** DuckDB resource limits: set explicitly, DuckDB's default takes 80% of RAM. */
-    duckdbMemoryLimit: duckdbSize(env, 'DUCKDB_MEMORY_LIMIT', '384MB'),
+    duckdbMemoryLimit: duckdbSize(env, 'DUCKDB_MEMORY_LIMIT', '128MB'),
     duckdbThreads: num(env, 'DUCKDB_THREADS', 2, { min: 1, max: 64, int: true }),
     /** DuckDB's memory limit while raw CSV exports run (lowered, then restored, when set lower): bounds its cache of the scanned table. */
     // Default: the normal limit (no lowering). A lower limit is global in DuckDB, so concurrent
     // ingest and reports can fail with out-of-memory while an export runs (seen under load).
-    duckdbExportMemoryLimit: duckdbSize(env, 'DUCKDB_EXPORT_MEMORY_LIMIT', env.DUCKDB_MEMORY_LIMIT ?? '384MB'),
+    duckdbExportMemoryLimit: duckdbSize(env, 'DUCKDB_EXPORT_MEMORY_LIMIT', env.DUCKDB_MEMORY_LIMIT ?? '128MB'),
     /** When DuckDB's allocator gives freed memory back to the system (DuckDB settings of the same names). */
     duckdbAllocatorFlushThreshold: duckdbSize(env, 'DUCKDB_ALLOCATOR_FLUSH_THRESHOLD', '128MB'),
     duckdbAllocatorBulkFlushThreshold: duckdbSize(env, 'DUCKDB_ALLOCATOR_BULK_FLUSH_THRESHOLD', '512MB'),

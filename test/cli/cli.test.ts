@@ -103,5 +103,11 @@ describe('atom-analytics CLI', () => {
     const rebuilt = await cli('rollups', 'rebuild');
     assert.equal(rebuilt.code, 0);
     assert.match(rebuilt.stdout, /rollup_runs\s+\d+ rows/);
+    const limited = await cli('rollups', 'rebuild', '--memory-limit', '64MB');
+    assert.equal(limited.code, 0);
+    assert.equal(limited.stdout.replace(/rebuilt in .*/, ''), rebuilt.stdout.replace(/rebuilt in .*/, ''));
+    const bad = await cli('rollups', 'rebuild', '--memory-limit', 'lots');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--memory-limit must be a size such as 512MB or 2GB, got "lots"/);
   });
 });

@@ -1,16 +1,34 @@
+import { isDuckdbSize, loadConfig } from '../../config.ts';
 import { rebuildRollups } from '../../ingest/rollups.ts';
 import { UsageError, type CommandSpec } from '../args.ts';
 import { withAdminContext } from '../context.ts';
 
+/**
+ * DuckDB memory limit of a rebuild unless --memory-limit says otherwise. The rebuild aggregates
+ * every raw row in one transaction; under the server's own limit (DUCKDB_MEMORY_LIMIT, 128MB) its
+ * aggregates spill to disk: 30 s instead of 7 s at 10M runs.
+ */
+export const REBUILD_MEMORY_LIMIT = '1GB';
+
 export const rollupsCommand: CommandSpec = {
   name: 'rollups',
   summary: 'rebuild the pre-aggregated rollups from raw rows',
-  usage: 'atom-analytics rollups rebuild',
+  usage: 'atom-analytics rollups rebuild [--memory-limit 1GB]',
+  options: {
+    'memory-limit': {
+      type: 'string',
+      description: `embedded database: DuckDB memory limit for the rebuild (default ${REBUILD_MEMORY_LIMIT}; less spills to disk and takes longer)`,
+    },
+  },
   maxPositionals: 1,
-  async run({ positionals }) {
+  notes: ['The server must be stopped on the embedded database (one process per file); on PostgreSQL it may run.'],
+  async run({ values, positionals, env }) {
     if (positionals[0] !== 'rebuild') throw new UsageError('rollups needs an action: rebuild');
+    const limit = typeof values['memory-limit'] === 'string' ? values['memory-limit'] : REBUILD_MEMORY_LIMIT;
+    if (!isDuckdbSize(limit)) throw new UsageError(`--memory-limit must be a size such as 512MB or 2GB, got "${limit}"`);
+    const config = loadConfig({ ...env, DUCKDB_MEMORY_LIMIT: limit });
     const started = Date.now();
-    const counts = await withAdminContext((ctx) => rebuildRollups(ctx.storage));
+    const counts = await withAdminContext((ctx) => rebuildRollups(ctx.storage), config);
     for (const [table, n] of Object.entries(counts)) process.stdout.write(`${table.padEnd(24)} ${n} rows\n`);
     process.stdout.write(`rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return 0;
