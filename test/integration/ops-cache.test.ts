@@ -155,7 +155,7 @@ describe('report cache when Redis goes away', { skip }, () => {
     for (let i = 0; i < 3; i++) assert.deepEqual(await overview(app, t.key), { cache: 'miss', total: 2 });
     const ready = await app.request('GET', '/readyz', { key: null });
     assert.equal(ready.status, 200, 'Redis down does not take the node out of the load balancer');
-    assert.deepEqual(ready.body, { status: 'degraded', database: 'postgres', cache: 'redis-down' });
+    assert.deepEqual(ready.body, { status: 'degraded', database: 'postgres', cache: 'redis-down', warming: [] });
     const warnings = logs.withMessage(REDIS_DOWN_WARNING);
     assert.equal(warnings.length, 1, 'one warning per outage');
     assert.equal(warnings[0]!.level, LEVEL.warn);
