@@ -114,17 +114,7 @@ function getJson(url: string): Promise<{ status: number; body: unknown }> {
 }
 
 function get(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => {
-      req.destroy();
-      resolve(0);
-    });
-  });
+  return getJson(url).then((r) => r.status);
 }
 
 export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000, nodeArgs: string[] = []): Promise<ServerProcess> {

@@ -255,12 +255,13 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   let startupCompactTimer: ReturnType<typeof setTimeout> | null = null;
   let startupCompactDone = false;
   /** From open until the start-up compaction has finished (or failed); reported by startupWork(). */
-  let startupCompactPending = (opts.startupCompactDelayMs ?? 3_000) >= 0;
+  const startupCompactDelayMs = opts.startupCompactDelayMs ?? 3_000;
+  let startupCompactPending = startupCompactDelayMs >= 0;
   let startupCompactRun: Promise<void> = Promise.resolve();
   /** Delta rows beyond one per key from which a table is compacted at start. */
   const STARTUP_COMPACT_MIN_DELTAS = opts.startupCompactMinDeltas ?? 1_000;
   function scheduleStartupCompaction(): void {
-    const delay = opts.startupCompactDelayMs ?? 3_000;
+    const delay = startupCompactDelayMs;
     if (delay < 0 || startupCompactDone || closed) return;
     if (startupCompactTimer) clearTimeout(startupCompactTimer);
     startupCompactTimer = setTimeout(() => {
