@@ -66,10 +66,11 @@ Engines and load
   --keep                  keep the loaded database (DuckDB directory / PostgreSQL database)
 
 Measurements
-  --reps N                timed repetitions per report and per baseline (default 15, after 1 warm-up)
+  --reps N                timed repetitions per report and per baseline, after 1 warm-up (default 15
+                          up to --runs 1M, 8 above: the naive baselines take seconds each at 10M)
   --case-budget S         stop repeating one report case (or baseline) after S seconds, keeping at
                           least 3 timed runs — or only the first (cold) one when it alone took
-                          longer than S; the result shows n (default 20)
+                          longer than S; the result shows n (default 20 up to --runs 1M, 5 above)
   --cache-seconds N       duration of the cache-hit load (default 5)
   --cache-clients N       concurrent clients for cache hits (default 8)
   --skip-reports          only ingest, start-up, memory and export (quick smoke)
@@ -93,6 +94,11 @@ function parseNumber(raw: string, flag: string): number {
   if (!Number.isFinite(v) || v < 0) throw new Error(`${flag}: expected a non-negative number, got "${raw}"`);
   return v;
 }
+
+/** Above this many runs, --reps and --case-budget default lower (see HELP). */
+const LARGE_RUNS = 1_000_000;
+const LARGE_DEFAULT_REPS = 8;
+const LARGE_DEFAULT_CASE_BUDGET_S = 5;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const o: BenchOptions = {
@@ -119,6 +125,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     outDir: 'bench/results',
     skipReports: false,
   };
+  const given = new Set<'reps' | 'caseBudget'>();
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]!;
     let value: string | undefined;
@@ -158,9 +165,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       }
       case '--reps':
         o.reps = Math.max(1, parseCount(need(), flag));
+        given.add('reps');
         break;
       case '--case-budget':
         o.caseBudgetSeconds = parseNumber(need(), flag);
+        given.add('caseBudget');
         break;
       case '--seed':
         o.seed = parseCount(need(), flag);
@@ -216,6 +225,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       default:
         throw new Error(`unknown flag "${flag}" (see --help)`);
     }
+  }
+  // Above 1M runs the defaults keep `npm run bench -- --runs 10M` (both engines) within 30 minutes.
+  if (o.runs > LARGE_RUNS) {
+    if (!given.has('reps')) o.reps = LARGE_DEFAULT_REPS;
+    if (!given.has('caseBudget')) o.caseBudgetSeconds = LARGE_DEFAULT_CASE_BUDGET_S;
   }
   return o;
 }
