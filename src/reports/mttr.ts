@@ -105,7 +105,23 @@ export async function getMttr(env: ReportEnv, q: ReportQuery, opts: MttrOptions)
   const params: SqlValue[] = [q.fromMs, q.toMs];
   const durations = `i.resolved_at_ms - i.opened_at_ms AS repair_ms, i.acknowledged_at_ms - i.opened_at_ms AS ack_ms`;
   let base: string;
-  if (groupBy === null) {
+  if (groupBy === null && storage.engine === 'duckdb') {
+    // Every tenant in scope, with or without incidents (reading 2): each tenant adds one row of
+    // nulls, which the counts and lists below skip, so a tenant without incidents has one row
+    // whose incident columns are null. A union, not the LEFT JOIN below: the join keeps DuckDB
+    // from filtering its incidents scan by tenant (biggest tenant 18 → 10 ms at 10M runs), while
+    // PostgreSQL is faster with the join (12 vs 18 ms: it walks the (tenant_id, opened_at_ms) index).
+    const scopeI = tenantFilter(d, 'i.tenant_id', q, params);
+    const scopeT = tenantFilter(d, 't.tenant_id', q, params);
+    base = `
+      SELECT i.tenant_id, CAST(NULL AS TEXT) AS group_value, i.opened_at_ms, ${durations}
+      FROM incidents i
+      WHERE i.opened_at_ms >= $1 AND i.opened_at_ms < $2 AND ${scopeI}
+      UNION ALL
+      SELECT t.tenant_id, CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)
+      FROM tenants t
+      WHERE ${scopeT}`;
+  } else if (groupBy === null) {
     // Every tenant in scope, with or without incidents (reading 2): a tenant without any has
     // one row whose incident columns are null.
     const scopeT = tenantFilter(d, 't.tenant_id', q, params);
