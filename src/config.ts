@@ -47,6 +47,13 @@ function duckdbSize(env: Env, name: string, fallback: string): string {
   return v;
 }
 
+/** A PostgreSQL memory setting: an integer and a unit PostgreSQL accepts (kB, MB, GB, TB). */
+function pgSize(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  if (!/^[1-9]\d*(kB|MB|GB|TB)$/.test(v)) throw new ConfigError(`${name} must be a PostgreSQL size such as 32MB or 1GB (units kB, MB, GB, TB), got "${v}"`);
+  return v;
+}
+
 /** Prices are configured in USD and held as integer micro-dollars so sums stay exact. */
 function price(env: Env, name: string, fallbackMicros: number): number {
   const raw = env[name];
@@ -81,6 +88,8 @@ export function loadConfig(env: Env = process.env) {
     databaseUrl,
     /** Pool size for PostgreSQL connections per node. */
     pgPoolSize: num(env, 'PG_POOL_SIZE', 10, { min: 1, max: 200, int: true }),
+    /** work_mem of this node's PostgreSQL sessions (per sort or hash of a statement). */
+    pgWorkMem: pgSize(env, 'PG_WORK_MEM', '32MB'),
     /** DuckDB resource limits: set explicitly, DuckDB's default takes 80% of RAM. */
     duckdbMemoryLimit: duckdbSize(env, 'DUCKDB_MEMORY_LIMIT', '128MB'),
     duckdbThreads: num(env, 'DUCKDB_THREADS', 2, { min: 1, max: 64, int: true }),

@@ -7,7 +7,7 @@ import type { Storage } from './types.ts';
 /** Picks the engine from configuration: PostgreSQL when DATABASE_URL is set, else DuckDB under DATA_DIR. */
 export async function createStorage(config: Config): Promise<Storage> {
   if (config.databaseUrl) {
-    return createPostgresStorage({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize });
+    return createPostgresStorage({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize, workMem: config.pgWorkMem });
   }
   return createDuckDbStorage({
     path: join(config.dataDir, 'atom.duckdb'),

@@ -15,6 +15,11 @@ export interface PostgresOptions {
   poolSize: number;
   /** Per-statement timeout, so a runaway report cannot hold a connection forever. */
   statementTimeoutMs?: number;
+  /**
+   * work_mem of every session (a PostgreSQL size such as 32MB). PostgreSQL's default of 4MB made
+   * the biggest tenant's prediction scores sort on disk instead of hashing in memory.
+   */
+  workMem?: string;
 }
 
 export const postgresDialect: Dialect = {
@@ -169,6 +174,8 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? 120_000,
+    // Validated by config (PG_WORK_MEM): digits and a unit, nothing to quote.
+    ...(opts.workMem ? { options: `-c work_mem=${opts.workMem}` } : {}),
     // Detects a server that vanished without closing the socket (a cut network) on idle clients.
     keepAlive: true,
   });
