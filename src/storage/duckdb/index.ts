@@ -266,7 +266,11 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     if (startupCompactTimer) clearTimeout(startupCompactTimer);
     startupCompactTimer = setTimeout(() => {
       startupCompactTimer = null;
-      startupCompactRun = compactPendingAtStart()
+      // After any run still in progress (migrate() reschedules while the first may be compacting):
+      // runs go one after another, so the flag clears only once a run has finished the work
+      // (a second run finding it done returned at once and cleared it while the first compacted).
+      startupCompactRun = startupCompactRun
+        .then(() => compactPendingAtStart())
         .catch(() => undefined)
         // Not done when the tables were missing (before migrations): migrate() schedules it again.
         .finally(() => void (startupCompactPending = !startupCompactDone && !closed));
