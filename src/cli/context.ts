@@ -1,15 +1,22 @@
 import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
-import { createStorage } from '../storage/create-storage.ts';
+import { createStorage, type StorageUse } from '../storage/create-storage.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ServiceContext } from '../tenancy/context.ts';
+
+/** For commands that store no records (reports, exports, tenants and keys): see StorageUse. */
+export const NO_INGEST: StorageUse = { ingest: false };
 
 /**
  * Opens the configured database for one CLI command, as the admin, and closes it after.
  * With the embedded engine the server must not be running (DuckDB allows one writer).
  */
-export async function withAdminContext<T>(fn: (ctx: ServiceContext, config: Config) => Promise<T>, config: Config = loadConfig()): Promise<T> {
-  const storage: Storage = await createStorage(config);
+export async function withAdminContext<T>(
+  fn: (ctx: ServiceContext, config: Config) => Promise<T>,
+  config: Config = loadConfig(),
+  use: StorageUse = {},
+): Promise<T> {
+  const storage: Storage = await createStorage(config, use);
   try {
     await storage.migrate();
     return await fn({ actor: { kind: 'admin', keyId: 'cli' }, storage }, config);

@@ -29,8 +29,7 @@ import { join, resolve } from 'node:path';
 import { pipeline as pipelineCallback, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
 import { DomainError, UpstreamError, ValidationError } from '../domain/errors.ts';
 import { CsvDigestCounter, type CsvDigest } from './csv-digest.ts';
@@ -111,10 +110,25 @@ export function createAuditStore(config: AuditStoreConfig, deps: AuditStoreDeps 
 }
 
 /**
+ * The AWS SDK, loaded on first use: it adds ≈ 20 MB to every process that imports it, and only
+ * deployments with `S3_AUDIT_BUCKET` need it.
+ */
+type S3Sdk = typeof import('@aws-sdk/client-s3') & Pick<typeof import('@aws-sdk/lib-storage'), 'Upload'>;
+let s3Sdk: Promise<S3Sdk> | undefined;
+function loadS3Sdk(): Promise<S3Sdk> {
+  s3Sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([client, storage]) => ({
+    ...client,
+    Upload: storage.Upload,
+  }));
+  return s3Sdk;
+}
+
+/**
  * Builds the S3 client for `config.s3`. Credentials fall back to the SDK's default chain (instance
  * role, shared profile) when not configured.
  */
-export function createS3Client(s3: AuditStoreConfig['s3']): S3Client {
+export async function createS3Client(s3: AuditStoreConfig['s3']): Promise<S3Client> {
+  const { S3Client } = await loadS3Sdk();
   return new S3Client({
     region: s3.region,
     endpoint: s3.endpoint,
@@ -390,13 +404,16 @@ function createS3AuditStore(
   now: () => Date,
   injectedClient: S3Client | undefined,
 ): AuditStore {
-  const client = injectedClient ?? createS3Client(s3);
+  // Created on the first put (the SDK loads then), destroyed by close() if it was.
+  let created: Promise<S3Client> | undefined;
+  const getClient = (): Promise<S3Client> => (injectedClient ? Promise.resolve(injectedClient) : (created ??= createS3Client(s3)));
   const prefix = s3.prefix.replace(/^\/+/, '');
   const location = (key: string) => `s3://${bucket}/${key}`;
   const failedUpload = 'The audit export could not be uploaded to the audit bucket';
 
   /** Deletes keys that must not survive a failure; resolves to the first one that may remain. */
   async function removeObjects(keys: string[]): Promise<string | null> {
+    const [client, { DeleteObjectCommand }] = await Promise.all([getClient(), loadS3Sdk()]);
     const results = await Promise.allSettled(keys.map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
     // A missing bucket or key holds nothing: that delete has nothing left to do.
     const gone = (reason: unknown) => ['NoSuchBucket', 'NoSuchKey'].includes(String((reason as { name?: unknown })?.name));
@@ -407,11 +424,19 @@ function createS3AuditStore(
   return {
     kind: 's3',
     async close() {
-      if (!injectedClient) client.destroy();
+      if (created) (await created.catch(() => undefined))?.destroy();
     },
     async put(input) {
       const source = trackSource(input.csv);
       const prep = prepareOrRelease(input, now(), source);
+      let sdk: [S3Client, S3Sdk];
+      try {
+        sdk = await Promise.all([getClient(), loadS3Sdk()]);
+      } catch (err) {
+        source.destroy();
+        throw err;
+      }
+      const [client, { PutObjectCommand, Upload }] = sdk;
       const csvKey = `${prefix}${prep.baseName}.csv`;
       const manifestKey = `${prefix}${prep.baseName}.manifest.json`;
       const counter = new CsvDigestCounter();

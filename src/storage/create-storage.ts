@@ -4,8 +4,20 @@ import { createDuckDbStorage } from './duckdb/index.ts';
 import { createPostgresStorage } from './postgres/index.ts';
 import type { Storage } from './types.ts';
 
+/** What a process opening the database will do with it. */
+export interface StorageUse {
+  /**
+   * False for a short process that only reads (or writes no records): a CLI report, export or
+   * tenant command. The embedded engine then skips what only pays off in a long-running server
+   * or an import — the in-memory record key index and the start-up compaction of rollup deltas
+   * — so the command starts at once and holds no memory for them. Default true.
+   */
+  ingest?: boolean;
+}
+
 /** Picks the engine from configuration: PostgreSQL when DATABASE_URL is set, else DuckDB under DATA_DIR. */
-export async function createStorage(config: Config): Promise<Storage> {
+export async function createStorage(config: Config, use: StorageUse = {}): Promise<Storage> {
+  const ingest = use.ingest ?? true;
   if (config.databaseUrl) {
     return createPostgresStorage({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize, workMem: config.pgWorkMem });
   }
@@ -16,5 +28,7 @@ export async function createStorage(config: Config): Promise<Storage> {
     exportMemoryLimit: config.duckdbExportMemoryLimit,
     allocatorFlushThreshold: config.duckdbAllocatorFlushThreshold,
     allocatorBulkFlushThreshold: config.duckdbAllocatorBulkFlushThreshold,
+    recordKeyIndex: ingest,
+    ...(ingest ? {} : { startupCompactDelayMs: -1 }),
   });
 }

@@ -106,6 +106,9 @@ describe('atom-analytics commands', () => {
     assert.match(report.stderr, /unknown report type nosuch; one of overview, mttr, costs, trends, health, predictions, tenant/);
     const exp = await cli('export', 'nosuch');
     assert.match(exp.stderr, /unknown export type nosuch; one of overview,/);
+    const limit = await cli('export', 'overview', '--memory-limit', 'lots');
+    assert.equal(limit.code, 2);
+    assert.match(limit.stderr, /--memory-limit must be a size such as 64MB or 1GB, got "lots"/);
     const tenant = await cli('report', 'overview', '--tenant', 'nosuch');
     assert.match(tenant.stderr, /unknown tenant "nosuch"/);
   });

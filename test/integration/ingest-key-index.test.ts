@@ -234,3 +234,34 @@ describe('key index: closing', () => {
     }
   });
 });
+
+describe('key index: off (a CLI report or export opens the file)', () => {
+  it('never builds, and ingest still finds every stored key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'atom-keyindex-off-'));
+    try {
+      let storage = await openStorage(dir);
+      const batch = Array.from({ length: 40 }, (_, i) => run(`o${i}`, BASE + i * 3_600_000));
+      assert.deepEqual(await storeValidated(storage, 'workflow_runs', batch), { inserted: 40, updated: 0, unchanged: 0 });
+      await storage.close();
+      storage = await createDuckDbStorage({ path: join(dir, 'atom.duckdb'), memoryLimit: '256MB', threads: 1, recordKeyIndex: false });
+      try {
+        await storage.migrate();
+        const idx = storage.capabilities.recordKeys!;
+        assert.equal(idx.state, 'disabled');
+        assert.equal(locate(storage, 'workflow_runs', batch), null);
+        assert.ok(!storage.startupWork().includes('key_index'));
+        const mixed = [...batch.slice(0, 20), ...batch.slice(20).map((r) => ({ ...r, status: 'failed' })), run('o-new', BASE)];
+        assert.deepEqual(await storeValidated(storage, 'workflow_runs', mixed), { inserted: 1, updated: 20, unchanged: 20 });
+        // A raw write does not wake it up either.
+        await storage.query("DELETE FROM workflow_runs WHERE id = 'o-new'");
+        await idx.settled();
+        assert.equal(idx.state, 'disabled');
+        assert.equal((idx as unknown as { builds: number }).builds, 0);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,11 +1,21 @@
 import { createWriteStream } from 'node:fs';
+import { isDuckdbSize, loadConfig } from '../../config.ts';
+import { sizeBytes } from '../../storage/duckdb/index.ts';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvDigestCounter } from '../../export/csv-digest.ts';
 import { exportNeedsTenant, exportTypes, openCsvExport } from '../../export/export-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
-import { createProgress, withAdminContext } from '../context.ts';
+import { createProgress, NO_INGEST, withAdminContext } from '../context.ts';
 import { readReportOptions, REPORT_OPTIONS } from '../report-options.ts';
+
+/**
+ * DuckDB memory limit of a CLI export unless --memory-limit (or a lower DUCKDB_MEMORY_LIMIT) says
+ * otherwise. The command runs alone on the database, so what the server's 128MB would cache of
+ * the scanned table is of no use: a raw export of 3M runs peaks ≈ 60 MB lower at 64MB, as fast.
+ * Below ≈ 40MB a 100k-row slice's sort no longer fits (out of memory).
+ */
+export const EXPORT_MEMORY_LIMIT = '64MB';
 
 export const exportCommand: CommandSpec = {
   name: 'export',
@@ -15,17 +25,26 @@ export const exportCommand: CommandSpec = {
   options: {
     ...REPORT_OPTIONS,
     out: { type: 'string', short: 'o', description: 'output file (default: stdout)' },
+    'memory-limit': {
+      type: 'string',
+      description: `embedded database: DuckDB memory limit for the export (default ${EXPORT_MEMORY_LIMIT}, or DUCKDB_MEMORY_LIMIT when lower)`,
+    },
   },
   notes: [
     'Types:',
     ...exportTypes().map((t) => `  ${t}${exportNeedsTenant(t) ? ' (needs --tenant)' : ''}`),
   ],
-  async run({ values, positionals }) {
+  async run({ values, positionals, env }) {
     const [type] = positionals;
     if (!type) throw new UsageError(`export needs a type: one of ${exportTypes().join(', ')}`);
     if (!exportTypes().includes(type)) throw new UsageError(`unknown export type ${type}; one of ${exportTypes().join(', ')}`);
     if (exportNeedsTenant(type) && !optionalString(values, 'tenant')) throw new UsageError(`export ${type} needs --tenant`);
     const out = optionalString(values, 'out');
+    const given = optionalString(values, 'memory-limit');
+    if (given !== undefined && !isDuckdbSize(given)) throw new UsageError(`--memory-limit must be a size such as 64MB or 1GB, got "${given}"`);
+    const configured = loadConfig(env);
+    const limit = given ?? (sizeBytes(configured.duckdbMemoryLimit) < sizeBytes(EXPORT_MEMORY_LIMIT) ? configured.duckdbMemoryLimit : EXPORT_MEMORY_LIMIT);
+    const exportConfig = { ...configured, duckdbMemoryLimit: limit };
     await withAdminContext(async (ctx, config) => {
       const { q, params } = await readReportOptions(ctx, values);
       const exp = await openCsvExport({ storage: ctx.storage.scoped(q.tenantIds), config }, type, q, params);
@@ -45,7 +64,7 @@ export const exportCommand: CommandSpec = {
       progress.done();
       const { dataRows, sha256 } = digest.result();
       process.stderr.write(`${out ? `wrote ${out}: ` : ''}${dataRows.toLocaleString('en-US')} rows, sha256 ${sha256}\n`);
-    });
+    }, exportConfig, NO_INGEST);
     return 0;
   },
 };

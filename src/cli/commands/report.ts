@@ -2,7 +2,7 @@ import { flattenRow } from '../../export/csv.ts';
 import { findReport, REPORTS, type ReportDefinition } from '../../reports/registry.ts';
 import type { TenantReport } from '../../reports/tenant.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
-import { withAdminContext } from '../context.ts';
+import { NO_INGEST, withAdminContext } from '../context.ts';
 import { readReportOptions, REPORT_OPTIONS } from '../report-options.ts';
 import { formatCsv, formatTable } from '../table.ts';
 import { tenantReportSections, type ReportSection } from '../tenant-report-sections.ts';
@@ -31,7 +31,7 @@ export const reportCommand: CommandSpec = {
     const body = await withAdminContext(async (ctx, config) => {
       const { q, params } = await readReportOptions(ctx, values);
       return report.run({ storage: ctx.storage.scoped(q.tenantIds), config }, q, params);
-    });
+    }, undefined, NO_INGEST);
     if (format === 'json') {
       process.stdout.write(JSON.stringify(body, null, 2) + '\n');
       return 0;

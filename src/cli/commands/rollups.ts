@@ -1,7 +1,7 @@
 import { isDuckdbSize, loadConfig } from '../../config.ts';
 import { rebuildRollups } from '../../ingest/rollups.ts';
 import { UsageError, type CommandSpec } from '../args.ts';
-import { withAdminContext } from '../context.ts';
+import { NO_INGEST, withAdminContext } from '../context.ts';
 
 /**
  * DuckDB memory limit of a rebuild unless --memory-limit says otherwise. The rebuild aggregates
@@ -28,7 +28,7 @@ export const rollupsCommand: CommandSpec = {
     if (!isDuckdbSize(limit)) throw new UsageError(`--memory-limit must be a size such as 512MB or 2GB, got "${limit}"`);
     const config = loadConfig({ ...env, DUCKDB_MEMORY_LIMIT: limit });
     const started = Date.now();
-    const counts = await withAdminContext((ctx) => rebuildRollups(ctx.storage), config);
+    const counts = await withAdminContext((ctx) => rebuildRollups(ctx.storage), config, NO_INGEST);
     for (const [table, n] of Object.entries(counts)) process.stdout.write(`${table.padEnd(24)} ${n} rows\n`);
     process.stdout.write(`rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return 0;

@@ -1,7 +1,7 @@
 import { TenantNotFoundError, ValidationError } from '../../domain/errors.ts';
 import { createTenant, createTenantKey, listTenants, revokeKey, TENANT_ID_PATTERN, toTenantJson } from '../../tenancy/tenant-service.ts';
 import { optionalString, UsageError, type CommandSpec } from '../args.ts';
-import { withAdminContext } from '../context.ts';
+import { NO_INGEST, withAdminContext } from '../context.ts';
 import { formatTable } from '../table.ts';
 
 /** Rewords a validation error of the service with the command's flags (`--id`, not `id`). */
@@ -29,14 +29,14 @@ export const tenantsCommand: CommandSpec = {
       if (typeof values.id === 'string' && !TENANT_ID_PATTERN.test(values.id)) {
         throw new UsageError(`tenants create: --id ${JSON.stringify(values.id)} is not a valid tenant id: use 1 to 64 letters, digits, _ or - (or leave --id out for a generated UUID)`);
       }
-      const row = await withAdminContext((ctx) => createTenant(ctx, { id, name })).catch((err: unknown) => {
+      const row = await withAdminContext((ctx) => createTenant(ctx, { id, name }), undefined, NO_INGEST).catch((err: unknown) => {
         throw asUsageError('tenants create', err);
       });
       process.stdout.write(JSON.stringify(toTenantJson(row), null, 2) + '\n');
       return 0;
     }
     if (action === 'list') {
-      const rows = (await withAdminContext((ctx) => listTenants(ctx, { limit: 100_000 }))).map(toTenantJson);
+      const rows = (await withAdminContext((ctx) => listTenants(ctx, { limit: 100_000 }), undefined, NO_INGEST)).map(toTenantJson);
       if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       else process.stdout.write(formatTable(['id', 'name', 'created_at'], rows));
       return 0;
@@ -59,7 +59,7 @@ export const keysCommand: CommandSpec = {
     if (action === 'create') {
       if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" for keys create. See: atom-analytics keys --help`);
       if (typeof values.tenant !== 'string') throw new UsageError('keys create needs --tenant <id>');
-      const created = await withAdminContext((ctx) => createTenantKey(ctx, values.tenant as string, { name: optionalString(values, 'name') })).catch(
+      const created = await withAdminContext((ctx) => createTenantKey(ctx, values.tenant as string, { name: optionalString(values, 'name') }), undefined, NO_INGEST).catch(
         (err: unknown) => {
           if (err instanceof TenantNotFoundError) throw new UsageError(`unknown tenant "${values.tenant as string}" (atom-analytics tenants list shows them)`);
           throw asUsageError('keys create', err);
@@ -71,7 +71,7 @@ export const keysCommand: CommandSpec = {
     }
     if (action === 'revoke') {
       if (!keyId) throw new UsageError('keys revoke needs a key id: atom-analytics keys revoke <key_id>');
-      const { keyHash: _h, ...result } = await withAdminContext((ctx) => revokeKey(ctx, keyId));
+      const { keyHash: _h, ...result } = await withAdminContext((ctx) => revokeKey(ctx, keyId), undefined, NO_INGEST);
       process.stdout.write(JSON.stringify(result) + '\n');
       return 0;
     }

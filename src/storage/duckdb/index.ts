@@ -46,6 +46,12 @@ export interface DuckDbOptions {
   allocatorFlushThreshold?: string;
   /** DuckDB's `allocator_bulk_deallocation_flush_threshold` (unset: DuckDB's default, 512 MiB). */
   allocatorBulkFlushThreshold?: string;
+  /**
+   * Build the in-memory index of record keys after open (default true). Off for a process that
+   * does not ingest (a CLI report or export): it would cost memory (≈ 6 bytes a stored key) and
+   * a scan of every record table for nothing; ingest stays correct without it, looking keys up.
+   */
+  recordKeyIndex?: boolean;
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
@@ -576,6 +582,7 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
   scheduleStartupCompaction();
   // In the background (its own connection): start-up stays fast, and ingest looks every key up
   // until it is ready.
-  keyIndex.start();
+  if (opts.recordKeyIndex ?? true) keyIndex.start();
+  else keyIndex.disable();
   return storage;
 }
