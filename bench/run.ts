@@ -8,11 +8,11 @@
  *  4. restart on the loaded database (start-up time until /readyz is 200), RSS after load;
  *  5. every report of the registry with Cache-Control: no-cache (p50/p95), cache hits/s,
  *     raw CSV export rows/s with the server's peak RSS (sampled every 50 ms from /proc);
- *  6. server stopped: naive SQL baselines timed directly on storage, bare insert rate of the
+ *  6. server stopped: the same export through the CLI (its own process, peak RSS), naive SQL baselines timed directly on storage, bare insert rate of the
  *     same batches into a scratch database with the same schema.
  */
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
@@ -33,7 +33,7 @@ import { BASELINES } from './baselines.ts';
 import { DAY_MS, isHttpBatch, planDataset, streamDataset, type Batch, type DatasetPlan, type Kind } from './dataset.ts';
 import { HttpClient, RawGetClient } from './http.ts';
 import { HELP, parseOptions, type BenchOptions, type Engine } from './options.ts';
-import { RssSampler, startServerProcess, type ServerProcess } from './server-process.ts';
+import { readProcMemory, RssSampler, serverArgs, startServerProcess, type ServerProcess } from './server-process.ts';
 import { fmtDuration, fmtInt, fmtMs, log, machineInfo, percentile, pool, Progress, round, summarize, type LatencySummary } from './util.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -522,6 +522,41 @@ async function measureExport(server: ServerProcess, key: string, plan: DatasetPl
   };
 }
 
+/**
+ * The same export through the CLI (`atom-analytics export … --out`), with the server stopped (the
+ * embedded engine allows one process per file): its own process, no key index, DuckDB at the
+ * export command's memory limit. Peak RSS from the process's VmHWM, read every 50 ms.
+ */
+async function measureCliExport(env: NodeJS.ProcessEnv, plan: DatasetPlan, endMs: number, days: number, scratch: string) {
+  const from = isoDate(endMs - days * DAY_MS);
+  const to = isoDate(endMs);
+  const out = join(scratch, 'cli-export.csv');
+  const args = [...serverArgs(ROOT).slice(0, -1), 'export', 'raw_workflow_runs', '--tenant', plan.biggest.id, '--from', from, '--to', to, '--out', out];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
+  let peakMb = 0;
+  const timer = setInterval(() => {
+    const m = child.pid ? readProcMemory(child.pid) : null;
+    if (m && m.hwmMb > peakMb) peakMb = m.hwmMb;
+  }, 50);
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  clearInterval(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  await rm(out, { force: true });
+  const rows = Number(/: ([\d,]+) rows, sha256/.exec(stderr)?.[1]?.replace(/,/g, '') ?? NaN);
+  if (code !== 0 || !Number.isFinite(rows)) throw new Error(`CLI export failed (exit ${code}): ${stderr.trim().split('\n').pop()}`);
+  return {
+    command: `atom-analytics export raw_workflow_runs --tenant ${plan.biggest.id} --from ${from} --to ${to} --out <file>`,
+    rows,
+    /** Spawn to exit: node start, opening the database and the export. */
+    seconds: round(seconds),
+    rows_per_s: Math.round(rows / seconds),
+    peak_rss_mb: round(peakMb, 0),
+  };
+}
+
 async function measureBaselines(storage: Storage, entries: ReportEntry[], reps: number, budgetMs: number): Promise<void> {
   const withBaseline = entries.filter((e) => BASELINES[e.report]);
   const progress = new Progress('naive SQL baselines', withBaseline.length * (reps + 1), 'queries');
@@ -763,6 +798,9 @@ async function benchEngine(engine: Engine, opts: BenchOptions, plan: DatasetPlan
     const final = server.memory();
     await server.stop();
     server = null;
+    log(`${engine}: the same export through the CLI (server stopped)`);
+    load('export_cli');
+    result.export = { ...result.export, cli: await measureCliExport(env, plan, opts.endMs, opts.days, scratch) };
 
     // Server stopped: direct storage access (DuckDB: one process per file).
     const storage = await createStorage(loadConfig(env));
@@ -899,6 +937,24 @@ function evaluateTargets(r: EngineResult): TargetResult[] {
       pass: restart <= 3000,
     });
   }
+  if (r.export) {
+    const e = r.export as { rows_per_s: number; server_peak_rss_mb: number; server_rss_before_mb: number | null; cli?: { rows_per_s: number; peak_rss_mb: number } };
+    const mib300 = 300e6 / 2 ** 20;
+    t.push({
+      target: 'raw CSV export, biggest tenant, HTTP (issue 4)',
+      threshold: r.engine === 'duckdb' ? '≥ 500k rows/s, peak RSS ≤ 300 MB (286 MiB)' : 'stated',
+      value: `${fmtInt(e.rows_per_s)} rows/s; server peak ${fmtInt(e.server_peak_rss_mb)} MiB (${fmtInt(e.server_rss_before_mb)} before it)`,
+      pass: r.engine === 'duckdb' ? e.rows_per_s >= 500_000 && e.server_peak_rss_mb <= mib300 : null,
+    });
+    if (e.cli) {
+      t.push({
+        target: 'raw CSV export, biggest tenant, CLI (issue 4)',
+        threshold: r.engine === 'duckdb' ? '≥ 500k rows/s, peak RSS ≤ 300 MB (286 MiB)' : 'stated',
+        value: `${fmtInt(e.cli.rows_per_s)} rows/s from spawn to exit; peak ${fmtInt(e.cli.peak_rss_mb)} MiB`,
+        pass: r.engine === 'duckdb' ? e.cli.rows_per_s >= 500_000 && e.cli.peak_rss_mb <= mib300 : null,
+      });
+    }
+  }
   const peak = r.server.peak_rss_since_restart_mb as number | null | undefined;
   const ingestPeak = r.server.peak_rss_during_ingest_mb as number | null | undefined;
   if (peak != null || ingestPeak != null) {
@@ -980,6 +1036,8 @@ function printEngine(r: EngineResult): void {
     }
   }
   if (r.export) out.push(`CSV export raw_workflow_runs (biggest tenant): ${fmtInt(r.export.rows as number)} rows, ${r.export.mib} MiB in ${r.export.seconds}s = ${fmtInt(r.export.rows_per_s as number)} rows/s; server RSS ${r.export.server_rss_before_mb} → peak ${r.export.server_peak_rss_mb} MiB`);
+  const cli = r.export?.cli as { rows: number; seconds: number; rows_per_s: number; peak_rss_mb: number } | undefined;
+  if (cli) out.push(`The same through the CLI (own process, server stopped): ${fmtInt(cli.rows)} rows in ${cli.seconds}s from spawn = ${fmtInt(cli.rows_per_s)} rows/s; peak RSS ${cli.peak_rss_mb} MiB`);
   const s = r.server;
   out.push(
     `Server: start-up ${fmtMs(s.first_start_ready_ms as number)} ms empty / ${(s.restarts_ready_ms as number[]).map(fmtMs).join(' and ')} ms loaded (node+tsx boot ${fmtMs(s.cli_boot_ms as number)} ms); RSS after load ${s.rss_after_load_mb} MiB, after restart ${s.rss_after_restart_mb}, settled ${s.rss_after_settled_mb} (${fmtMs(s.settled_after_ready_ms as number)} ms after ready), after reports ${s.rss_after_reports_mb}, after cache hits ${s.rss_after_cache_hits_mb}, after export ${s.rss_after_export_mb}, peak ${s.peak_rss_since_restart_mb} (ingest peak ${s.peak_rss_during_ingest_mb})`,
@@ -1023,6 +1081,8 @@ function summaryOf(r: EngineResult) {
     cache_hits_per_s: r.cache ? Object.fromEntries(Object.entries(r.cache as Record<string, { hits_per_s: number }>).map(([k, v]) => [k, v.hits_per_s])) : null,
     export_rows_per_s: r.export?.rows_per_s ?? null,
     export_peak_rss_mb: r.export?.server_peak_rss_mb ?? null,
+    export_cli_rows_per_s: (r.export?.cli as { rows_per_s?: number } | undefined)?.rows_per_s ?? null,
+    export_cli_peak_rss_mb: (r.export?.cli as { peak_rss_mb?: number } | undefined)?.peak_rss_mb ?? null,
     restart_ready_ms: r.server.restart_ready_ms,
     rss_after_load_mb: r.server.rss_after_load_mb,
     reports: reportSummary(r.reports),
