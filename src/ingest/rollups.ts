@@ -141,8 +141,32 @@ export class RollupDeltas {
     await add('rollup_runs_day', slotRowsPerDay(this.runs.list()));
     await add('rollup_metrics_day', fxRows(slotRowsPerDay(metrics), 2));
     await add('rollup_predictions_day', fxRows(slotRowsPerDay(predictions), 1));
-    await add('rollup_prediction_scores_day', [...this.scores.values()].filter((c) => c[4] !== 0 || c[5] !== 0 || c[6] !== 0));
+    const scores = [...this.scores.values()].filter((c) => c[4] !== 0 || c[5] !== 0 || c[6] !== 0);
+    await add('rollup_prediction_scores_day', scores);
+    // Week rollups: the day deltas above folded per week, so they move with them.
+    const durations = this.days.list();
+    await add('rollup_durations_week', dayRowsPerWeek(durations, 3));
+    await add('rollup_prediction_scores_week', dayRowsPerWeek(scores, 4));
   }
+}
+
+/** UTC days per week of the week rollups (week = day // 7: weeks start on Thursdays, the epoch's weekday). */
+export const DAYS_PER_WEEK = 7;
+
+/**
+ * Rows `[tenant_id, day, ...more keys, ...values]` (the first `keys` columns are the key) summed
+ * into rows `[tenant_id, week, ...more keys, ...values]`; cells that sum to zero are dropped.
+ */
+export function dayRowsPerWeek(rows: readonly (readonly SqlValue[])[], keys: number): SqlValue[][] {
+  const out = new Map<string, SqlValue[]>();
+  for (const row of rows) {
+    const week = Math.floor(Number(row[1]) / DAYS_PER_WEEK);
+    const key = [row[0], week, ...row.slice(2, keys)].map(String).join('\u0000');
+    const cell = out.get(key);
+    if (!cell) out.set(key, [row[0]!, week, ...row.slice(2)]);
+    else for (let i = keys; i < row.length; i++) cell[i] = (cell[i] as number) + (row[i] as number);
+  }
+  return [...out.values()].filter((c) => c.slice(keys).some((v) => v !== 0));
 }
 
 /**
@@ -269,6 +293,22 @@ export async function rebuildRollups(storage: Storage): Promise<Record<string, n
             count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'failed'), count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'succeeded')
      FROM predictions GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
   ]);
+  // Week rollups, from the raw rows as well.
+  statements.push(
+    [
+      'rollup_durations_week',
+      `INSERT INTO rollup_durations_week (tenant_id, week, bucket, n)
+       SELECT tenant_id, ${d.floorDiv('started_at_ms', DAY_MS * DAYS_PER_WEEK)}, ${d.durationBucket('round(duration_ms)')}, count(*)
+       FROM workflow_runs WHERE ${FINISHED_SQL} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    ],
+    [
+      'rollup_prediction_scores_week',
+      `INSERT INTO rollup_prediction_scores_week (tenant_id, week, model, probability, ${valuesOf('rollup_prediction_scores_week')})
+       SELECT tenant_id, ${d.floorDiv('predicted_at_ms', DAY_MS * DAYS_PER_WEEK)}, model, failure_probability + 0.0, count(*),
+              count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'failed'), count(*) FILTER (WHERE coalesce(outcome, run_outcome) = 'succeeded')
+       FROM predictions GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+    ],
+  );
   return storage.transaction(async (tx) => {
     const counts: Record<string, number> = {};
     // First the predictions' derived outcomes, which the scores rollup reads.

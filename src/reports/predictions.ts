@@ -8,8 +8,7 @@ import {
   type ProbabilityGroup,
 } from './metrics/classification.ts';
 import { compareText, num, periodJson, tenantFilter, type ReportQuery } from './common.ts';
-import { DAY_MS } from './metrics/tz.ts';
-import { splitPeriod } from './rollup-source.ts';
+import { splitWeeksDays } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
 /** One (tenant, model) of GET /reports/predictions (contract, precise readings 7–9). */
@@ -70,22 +69,28 @@ export function parseThreshold(raw: unknown): number {
  * GET /reports/predictions: one row per (tenant, model) with predictions in the period, ordered
  * by tenant_id then model. Outcome (reading 7): the record's own `outcome` wins, else a linked run
  * of the same tenant (any time) that failed or succeeded; otherwise the prediction is unevaluated.
- * Ingest keeps that effective outcome (src/ingest/prediction-outcomes.ts): whole UTC days are read
- * from rollup_prediction_scores_day, the partial days at the edges from the predictions themselves
+ * Ingest keeps that effective outcome (src/ingest/prediction-outcomes.ts): whole weeks are read from
+ * rollup_prediction_scores_week, the other whole UTC days from rollup_prediction_scores_day, the
+ * partial days at the edges from the predictions themselves
  * (`run_outcome`), so no run is joined. SQL only counts outcomes per probability; every metric
  * comes from `classificationMetrics`.
  */
 export async function getPredictionReport(env: ReportEnv, q: ReportQuery, threshold: number = DEFAULT_THRESHOLD): Promise<PredictionRow[]> {
   const d = env.storage.dialect;
   const params: SqlValue[] = [];
-  const { a, b, raw } = splitPeriod(q.fromMs, q.toMs, DAY_MS);
+  const { weeks, days, raw } = splitWeeksDays(q.fromMs, q.toMs);
   const branches: string[] = [];
-  if (a < b) {
-    params.push(a, b);
-    const at = params.length - 1;
-    const scope = tenantFilter(d, 'tenant_id', q, params);
-    branches.push(`SELECT tenant_id, model, probability, predictions AS n, positives, negatives
-      FROM rollup_prediction_scores_day WHERE day >= $${at} AND day < $${at + 1} AND ${scope}`);
+  for (const [table, column, ranges] of [
+    ['rollup_prediction_scores_week', 'week', weeks],
+    ['rollup_prediction_scores_day', 'day', days],
+  ] as const) {
+    for (const [a, b] of ranges) {
+      params.push(a, b);
+      const at = params.length - 1;
+      const scope = tenantFilter(d, 'tenant_id', q, params);
+      branches.push(`SELECT tenant_id, model, probability, predictions AS n, positives, negatives
+      FROM ${table} WHERE ${column} >= $${at} AND ${column} < $${at + 1} AND ${scope}`);
+    }
   }
   // One branch per edge range (an OR would keep DuckDB's zone maps from pruning). Grouping by
   // plain columns lets both planners hash-aggregate.

@@ -1,5 +1,5 @@
 import { interpolateRanks } from './metrics/percentile.ts';
-import { DAY_MS, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
+import { DAY_MS, DAYS_PER_WEEK, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
 import type { Dialect, SqlValue, Storage } from '../storage/types.ts';
 import { FINISHED_RUN_SQL as FINISHED_SQL, tenantFilter, type ReportQuery } from './common.ts';
 import { percentileFromBuckets } from './metrics/duration-sketch.ts';
@@ -13,17 +13,6 @@ import type { TenantRow } from '../tenancy/tenant-service.ts';
  */
 
 export type SlotKind = 'runs' | 'predictions' | 'samples';
-
-/** Splits [from, to) into whole grains [a, b) (grain indexes) and the raw remainder ranges. */
-export function splitPeriod(fromMs: number, toMs: number, grainMs: number): { a: number; b: number; raw: [number, number][] } {
-  const a = Math.ceil(fromMs / grainMs);
-  const b = Math.floor(toMs / grainMs);
-  if (a >= b) return { a: 0, b: 0, raw: [[fromMs, toMs]] };
-  const raw: [number, number][] = [];
-  if (fromMs < a * grainMs) raw.push([fromMs, a * grainMs]);
-  if (b * grainMs < toMs) raw.push([b * grainMs, toMs]);
-  return { a, b, raw };
-}
 
 /**
  * Nested split of [from, to) over grains, coarsest first, each dividing the previous one (e.g.
@@ -60,6 +49,18 @@ export function splitNested(fromMs: number, toMs: number, grainsMs: readonly num
   };
   go(fromMs, toMs, 0);
   return { whole, raw };
+}
+
+/** A week of the week rollups: 7 UTC days from the epoch (week = day // 7). */
+export const WEEK_MS = DAYS_PER_WEEK * DAY_MS;
+
+/**
+ * [from, to) as whole weeks (week indexes), whole UTC days outside them (day indexes) and raw
+ * millisecond ranges of the partial days at the edges, for the tables kept per day and per week.
+ */
+export function splitWeeksDays(fromMs: number, toMs: number): { weeks: [number, number][]; days: [number, number][]; raw: [number, number][] } {
+  const { whole, raw } = splitNested(fromMs, toMs, [WEEK_MS, DAY_MS]);
+  return { weeks: whole[0]!, days: whole[1]!, raw };
 }
 
 function rangesSql(column: string, raw: [number, number][], params: SqlValue[]): string {
@@ -387,17 +388,25 @@ function tenantListFilter(d: Dialect, column: string, tenantIds: readonly string
   return tenantIds.length === 1 ? `${column} = $${params.length}` : d.inArray(column, `$${params.length}`);
 }
 
-/** Rows (tenant_id, bucket, n) of the duration sketch: whole UTC days from the rollup, partial days raw. */
+/**
+ * Rows (tenant_id, bucket, n) of the duration sketch: whole weeks and whole UTC days from the
+ * rollups (a 90-day period reads ≈ 13 week rows per bucket instead of 90 day rows), partial days raw.
+ */
 function durationSketchSql(d: Dialect, q: ReportQuery, tenantIds: readonly string[] | null, params: SqlValue[]): string {
-  const days = splitPeriod(q.fromMs, q.toMs, DAY_MS);
+  const split = splitWeeksDays(q.fromMs, q.toMs);
   const parts: string[] = [];
-  if (days.a < days.b) {
-    const inScope = tenantListFilter(d, 'tenant_id', tenantIds, params);
-    params.push(days.a, days.b);
-    parts.push(`SELECT tenant_id, bucket, n FROM rollup_durations_day WHERE ${inScope} AND day >= $${params.length - 1} AND day < $${params.length}`);
+  for (const [table, column, ranges] of [
+    ['rollup_durations_week', 'week', split.weeks],
+    ['rollup_durations_day', 'day', split.days],
+  ] as const) {
+    for (const [a, b] of ranges) {
+      const inScope = tenantListFilter(d, 'tenant_id', tenantIds, params);
+      params.push(a, b);
+      parts.push(`SELECT tenant_id, bucket, n FROM ${table} WHERE ${inScope} AND ${column} >= $${params.length - 1} AND ${column} < $${params.length}`);
+    }
   }
   // One branch per partial day: an OR of ranges defeats DuckDB's zone maps.
-  for (const edge of days.raw) {
+  for (const edge of split.raw) {
     const inScope = tenantListFilter(d, 'tenant_id', tenantIds, params);
     parts.push(`SELECT tenant_id, ${d.durationBucket('round(duration_ms)')} AS bucket, 1 AS n FROM workflow_runs
       WHERE ${inScope} AND ${FINISHED_SQL} AND ${rangesSql('started_at_ms', [edge], params)}`);

@@ -61,6 +61,13 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['bucket', 'bigint'],
     ['n', 'bigint'],
   ],
+  /** rollup_durations_day per week (day // 7): the reports read whole weeks here. */
+  rollup_durations_week: [
+    ['tenant_id', 'text'],
+    ['week', 'bigint'],
+    ['bucket', 'bigint'],
+    ['n', 'bigint'],
+  ],
   rollup_metrics: [
     ['tenant_id', 'text'],
     ['slot', 'bigint'],
@@ -127,6 +134,16 @@ export const TABLE_COLUMNS: Record<string, readonly (readonly [string, ColumnTyp
     ['positives', 'bigint'],
     ['negatives', 'bigint'],
   ],
+  /** rollup_prediction_scores_day per week (day // 7). */
+  rollup_prediction_scores_week: [
+    ['tenant_id', 'text'],
+    ['week', 'bigint'],
+    ['model', 'text'],
+    ['probability', 'double'],
+    ['predictions', 'bigint'],
+    ['positives', 'bigint'],
+    ['negatives', 'bigint'],
+  ],
   /** Predictions without an outcome of their own whose linked run has not finished (or is not stored yet). */
   prediction_waits: [
     ['tenant_id', 'text'],
@@ -162,6 +179,10 @@ export const ROLLUP_TABLES: Record<string, { keys: readonly string[]; values: re
       ['rollup_metrics_day', ['tenant_id', 'day']],
       ['rollup_predictions_day', ['tenant_id', 'day']],
       ['rollup_prediction_scores_day', ['tenant_id', 'day', 'model', 'probability']],
+      // Per week (day // 7) of the two day tables above whose rows per day are many (migrations
+      // 009 DuckDB / 010 PostgreSQL).
+      ['rollup_durations_week', ['tenant_id', 'week', 'bucket']],
+      ['rollup_prediction_scores_week', ['tenant_id', 'week', 'model', 'probability']],
     ] as const
   ).map(([table, keys]) => [table, { keys, values: TABLE_COLUMNS[table]!.map(([c]) => c).filter((c) => !(keys as readonly string[]).includes(c)) }]),
 );

@@ -144,6 +144,8 @@ export type TableName =
   | 'rollup_metrics_day'
   | 'rollup_predictions_day'
   | 'rollup_prediction_scores_day'
+  | 'rollup_durations_week'
+  | 'rollup_prediction_scores_week'
   | 'prediction_waits'
   | 'tenant_services';
 

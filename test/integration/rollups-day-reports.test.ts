@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config.ts';
 import type { IngestKindName } from '../../src/ingest/kinds.ts';
 import { bucketIndexFor, generateBuckets, type Granularity } from '../../src/reports/metrics/buckets.ts';
-import { loadTenantTotals, splitNested } from '../../src/reports/rollup-source.ts';
+import { loadTenantTotals, splitNested, splitWeeksDays, WEEK_MS } from '../../src/reports/rollup-source.ts';
 import { getTrends } from '../../src/reports/trends.ts';
 import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import type { Storage } from '../../src/storage/types.ts';
@@ -213,6 +213,36 @@ it('splitNested partitions a period into whole days, whole slots and raw edges',
     }),
     // A period shorter than a slot that crosses a slot edge (found by CI).
     { numRuns: 300, examples: [[{ fromMs: 1775095200001, toMs: 1775096100001 }]] },
+  );
+});
+
+it('splitWeeksDays partitions a period into whole weeks, whole days and partial days', () => {
+  const instant = fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 3, 1) });
+  fc.assert(
+    fc.property(instant, instant, (x, y) => {
+      fc.pre(x !== y);
+      const [fromMs, toMs] = [Math.min(x, y), Math.max(x, y)];
+      const { weeks, days, raw } = splitWeeksDays(fromMs, toMs);
+      const pieces = [
+        ...weeks.map(([a, b]) => [a * WEEK_MS, b * WEEK_MS] as const),
+        ...days.map(([a, b]) => [a * DAY, b * DAY] as const),
+        ...raw,
+      ].sort((p, q) => p[0] - q[0]);
+      let at = fromMs;
+      for (const [lo, hi] of pieces) {
+        assert.equal(lo, at);
+        assert.ok(hi > lo);
+        at = hi;
+      }
+      assert.equal(at, toMs);
+      assert.ok(weeks.length <= 1 && days.length <= 2 && raw.length <= 2);
+      // Weeks are 7 UTC days from the epoch (Thursdays), so day d is in week floor(d / 7).
+      for (const [a, b] of weeks) assert.ok(b > a && new Date(a * WEEK_MS).getUTCDay() === 4);
+      for (const [lo, hi] of raw) assert.ok(Math.floor(lo / DAY) === Math.floor((hi - 1) / DAY), 'raw ranges lie within one day');
+      // A period of 14 days or more always holds a whole week.
+      if (toMs - fromMs >= 14 * DAY) assert.equal(weeks.length, 1);
+    }),
+    { numRuns: 500 },
   );
 });
 

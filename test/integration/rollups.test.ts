@@ -29,6 +29,9 @@ const ROLLUPS: [string, string, string[]][] = [
   ['rollup_predictions_day', 'tenant_id, day', ['predictions', ...fx('probability')]],
   // Predictions by effective outcome (own, else the linked run's), kept as runs arrive and change.
   ['rollup_prediction_scores_day', 'tenant_id, day, model, probability', ['predictions', 'positives', 'negatives']],
+  // Week level (week = day // 7) of the two day tables read most per period.
+  ['rollup_durations_week', 'tenant_id, week, bucket', ['n']],
+  ['rollup_prediction_scores_week', 'tenant_id, week, model, probability', ['predictions', 'positives', 'negatives']],
 ];
 
 const BASE = Date.UTC(2026, 2, 7, 20, 0, 0);
@@ -38,7 +41,8 @@ const runArb = fc.record({
   id: fc.integer({ min: 0, max: 25 }),
   tenant: fc.constantFrom('ra', 'rb'),
   status: fc.constantFrom('running', 'succeeded', 'failed', 'cancelled'),
-  startOffsetMin: fc.integer({ min: 0, max: 3 * 24 * 60 }),
+  // Nine days from a Saturday: across a week edge (weeks start on Thursdays).
+  startOffsetMin: fc.integer({ min: 0, max: 9 * 24 * 60 }),
   durationMs: fc.integer({ min: 0, max: 5_000_000 }),
   service: fc.constantFrom('api', 'web'),
 });
@@ -53,7 +57,7 @@ const metricArb = fc.record({
 const predictionArb = fc.record({
   id: fc.integer({ min: 0, max: 15 }),
   tenant: fc.constantFrom('ra', 'rb'),
-  offsetMin: fc.integer({ min: 0, max: 3 * 24 * 60 }),
+  offsetMin: fc.integer({ min: 0, max: 9 * 24 * 60 }),
   p: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, -0, 1, 0.1, 1e-20)),
   model: fc.constantFrom('m', 'n'),
   // Linked runs come and go, change status, and may be stored before or after the prediction.
@@ -114,6 +118,33 @@ function assertDaysEqualSlots(snap: Record<string, Record<string, unknown>[]>): 
       const cell = folded.get(`${String(row.tenant_id)}|${Number(row.day)}`);
       assert.ok(cell, `${dayTable} ${String(row.tenant_id)} day ${String(row.day)} has no slots`);
       for (const v of values) assert.equal(BigInt(String(row[v])), cell[v], `${dayTable}.${v}`);
+    }
+  }
+}
+
+/** Each week table equals its day table summed per week (day // 7), cells that cancel out left out. */
+function assertWeeksEqualDays(snap: Record<string, Record<string, unknown>[]>): void {
+  for (const [dayTable, weekTable] of [
+    ['rollup_durations_day', 'rollup_durations_week'],
+    ['rollup_prediction_scores_day', 'rollup_prediction_scores_week'],
+  ] as const) {
+    const [, keyList, values] = ROLLUPS.find(([t]) => t === weekTable)!;
+    const otherKeys = keyList.split(', ').slice(2);
+    const keyOf = (row: Record<string, unknown>, week: number) => JSON.stringify([row.tenant_id, week, ...otherKeys.map((k) => String(row[k]))]);
+    const folded = new Map<string, Record<string, bigint>>();
+    for (const row of snap[dayTable]!) {
+      const key = keyOf(row, Math.floor(Number(row.day) / 7));
+      const cell = folded.get(key) ?? Object.fromEntries(values.map((v) => [v, 0n]));
+      for (const v of values) cell[v]! += BigInt(String(row[v]));
+      folded.set(key, cell);
+    }
+    const nonEmpty = [...folded].filter(([, c]) => values.some((v) => c[v] !== 0n));
+    const weeks = snap[weekTable]!;
+    assert.equal(weeks.length, nonEmpty.length, `${weekTable} row count`);
+    for (const row of weeks) {
+      const cell = folded.get(keyOf(row, Number(row.week)));
+      assert.ok(cell, `${weekTable} ${keyOf(row, Number(row.week))} has no days`);
+      for (const v of values) assert.equal(BigInt(String(row[v])), cell[v], `${weekTable}.${v}`);
     }
   }
 }
@@ -186,13 +217,29 @@ await describeEachEngine('rollups', (engine) => {
           }
           const maintained = await snapshot(storage);
           assertDaysEqualSlots(maintained);
+          assertWeeksEqualDays(maintained);
           await rebuildRollups(storage);
           const rebuilt = await snapshot(storage);
           assertSameRollups(maintained, rebuilt);
           assertDaysEqualSlots(rebuilt);
+          assertWeeksEqualDays(rebuilt);
         },
       ),
       { numRuns: 12, endOnFailure: true },
     );
+  });
+
+  it('the week migration fills the week tables from the day tables of an existing database', async () => {
+    // Back to the state before the migration, on the rows the test above left.
+    const name = engine === 'duckdb' ? '009-week-rollups.sql' : '010-week-rollups.sql';
+    const before = await snapshot(storage);
+    assert.ok(before.rollup_durations_week!.length > 0 && before.rollup_prediction_scores_week!.length > 0);
+    await storage.query('DROP TABLE rollup_durations_week');
+    await storage.query('DROP TABLE rollup_prediction_scores_week');
+    await storage.query('DELETE FROM schema_migrations WHERE name = $1', [name]);
+    assert.deepEqual(await storage.migrate(), [name]);
+    const after = await snapshot(storage);
+    assertWeeksEqualDays(after);
+    assertSameRollups(before, after);
   });
 });
