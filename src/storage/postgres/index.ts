@@ -361,7 +361,9 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     rowsSinceAnalyze = 0;
     analyzing = true;
     pool
-      .query('ANALYZE workflow_runs, incidents, metric_samples, predictions, rollup_runs, rollup_durations_day, rollup_metrics, rollup_predictions, tenant_services')
+      .query(
+        'ANALYZE workflow_runs, incidents, metric_samples, predictions, rollup_runs, rollup_durations_day, rollup_durations_week, rollup_metrics, rollup_predictions, rollup_prediction_scores_day, rollup_prediction_scores_week, tenant_services',
+      )
       .then(() =>
         pool.query<{ n: number | null }>(
           "SELECT sum(greatest(reltuples, 0)) AS n FROM pg_class WHERE oid IN ('workflow_runs'::regclass, 'incidents'::regclass, 'metric_samples'::regclass, 'predictions'::regclass)",
