@@ -153,9 +153,33 @@ function writesRecordTable(text: string): boolean {
   return m ? isRecordTable(m[1]!.toLowerCase()) : true;
 }
 
+type RowBuilder = (columns: unknown[][], rows: number) => Record<string, unknown>[];
+/** Row builders per column list (a bounded set: the statements are ours). */
+const rowBuilders = new Map<string, RowBuilder>();
+
+/**
+ * Builds row objects from the result's columns with one object literal whose keys are the column
+ * names, so every row gets the same shape: about twice as fast as the client's getRowObjectsJS
+ * (84k rows of the all-tenant predictions: ≈ 100 instead of ≈ 200 ms). Null for names an object
+ * literal cannot hold as plain keys (`__proto__`).
+ */
+function rowBuilder(names: readonly string[]): RowBuilder | null {
+  if (names.includes('__proto__')) return null;
+  const key = JSON.stringify(names);
+  let build = rowBuilders.get(key);
+  if (!build) {
+    const fields = names.map((name, j) => `${JSON.stringify(name)}: c[${j}][i]`).join(', ');
+    build = new Function('c', 'n', `const out = new Array(n); for (let i = 0; i < n; i++) out[i] = {${fields}}; return out;`) as RowBuilder;
+    if (rowBuilders.size < 2000) rowBuilders.set(key, build);
+  }
+  return build;
+}
+
 async function runQuery<T>(conn: DuckDBConnection, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
   const reader = await conn.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
-  return normaliseRows<T>(reader.getRowObjectsJS() as Record<string, unknown>[]);
+  const build = rowBuilder(reader.columnNames());
+  const rows = build ? build(reader.getColumnsJS() as unknown[][], reader.currentRowCount) : (reader.getRowObjectsJS() as Record<string, unknown>[]);
+  return normaliseRows<T>(rows);
 }
 
 /**
