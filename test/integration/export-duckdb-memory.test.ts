@@ -115,3 +115,38 @@ describe('DuckDB raw CSV export memory', () => {
     assert.ok(Number.isNaN(sizeBytes('lots')));
   });
 });
+
+describe('DuckDB raw CSV export of wide rows', () => {
+  it('cuts slices by stored bytes too: 60k incidents with 1,000-character titles export under a 48MB limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'atom-export-wide-'));
+    // ≈ 1.3 KB a row, ≈ 78 MB in all: one 100k-row slice would not fit DuckDB's sort at 48MB.
+    const storage = await createDuckDbStorage({ path: join(dir, 'atom.duckdb'), memoryLimit: '48MB', threads: 2 });
+    try {
+      await storage.migrate();
+      const N = 60_000;
+      const title = 't'.repeat(990);
+      const columns = ['tenant_id', 'id', 'service', 'severity', 'title', 'opened_at_ms', 'acknowledged_at_ms', 'resolved_at_ms'];
+      await storage.transaction((tx) => tx.insertMany('tenants', ['tenant_id', 'name', 'created_at_ms'], [['wide', 'Wide', 0]]));
+      for (let b = 0; b < N; b += 10_000) {
+        const rows: SqlValue[][] = Array.from({ length: 10_000 }, (_, k) => {
+          const i = b + k;
+          return ['wide', `incident-${'i'.repeat(200)}-${String(i).padStart(6, '0')}`, 'api', 'high', `${i} ${title}`, T0 + (i % 1000) * 60_000, null, null];
+        });
+        await storage.transaction((tx) => tx.insertMany('incidents', columns, rows));
+      }
+      const text = await readAll(await openRawCsvStream(storage, 'incidents', { fromMs: 0, toMs: T0 + 86_400_000, tz: 'UTC', tenantIds: ['wide'] }));
+      const lines = text.split('\r\n').slice(1, -1);
+      assert.equal(lines.length, N);
+      // Export order: opened_at, then id; every row once.
+      const ids = lines.map((l) => /incident-i+-(\d{6})/.exec(l)![1]!);
+      assert.equal(new Set(ids).size, N);
+      const expected = Array.from({ length: N }, (_, i) => i)
+        .sort((x, y) => x % 1000 - y % 1000 || x - y)
+        .map((i) => String(i).padStart(6, '0'));
+      assert.deepEqual(ids, expected);
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -28,6 +28,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { TABLE_COLUMNS } from '../schema.ts';
 import type { CsvRecordQuery, SqlValue } from '../types.ts';
 
 /**
@@ -35,6 +36,21 @@ import type { CsvRecordQuery, SqlValue } from '../types.ts';
  * cost more CPU, as each one rescans the row groups (122,880 rows) it overlaps.
  */
 export const SLICE_ROWS = 100_000;
+
+/**
+ * Stored bytes per slice (the text columns' lengths plus 8 per other column), whatever the row
+ * count: rows near the limits (1,000-character titles, 256-character ids) are ≈ 1–2 KB, and
+ * 100k of them did not fit DuckDB's sort under a 128MB limit (out of memory). Narrow rows (runs,
+ * ≈ 100 bytes) stay at SLICE_ROWS.
+ */
+export const SLICE_BYTES = 12 * 1024 * 1024;
+
+/** SQL of a row's stored width: octet lengths of its text columns plus 8 per other column. */
+function rowWidthSql(table: string): string {
+  const columns = TABLE_COLUMNS[table] ?? [];
+  const text = columns.filter(([, t]) => t === 'text').map(([c]) => `coalesce(strlen(${c}), 0)`);
+  return [String(8 * (columns.length - text.length)), ...text].join(' + ');
+}
 
 /** Bucket widths tried when planning, coarse to fine: a day, an hour, a minute, a second, 1 ms. */
 const BUCKET_WIDTHS_MS = [86_400_000, 3_600_000, 60_000, 1_000, 1] as const;
@@ -62,11 +78,12 @@ export interface DuckDbCsvDeps {
   exportEnded?(conn: DuckDBConnection): Promise<void>;
 }
 
-/** See the file comment. `sliceRows` is for tests. */
+/** See the file comment. `sliceRows` and `sliceBytes` are for tests. */
 export async function* streamDuckDbCsvRecords(
   deps: DuckDbCsvDeps,
   q: CsvRecordQuery,
   sliceRows: number = SLICE_ROWS,
+  sliceBytes: number = SLICE_BYTES,
 ): AsyncGenerator<Uint8Array> {
   const conn = await deps.connect();
   let dir: string | undefined;
@@ -78,7 +95,7 @@ export async function* streamDuckDbCsvRecords(
     dir = await mkdtemp(join(deps.tempDir, 'export-'));
     await deps.execute(conn, 'BEGIN TRANSACTION');
     inTransaction = true;
-    const slices = await planSlices(deps, conn, q, sliceRows);
+    const slices = await planSlices(deps, conn, q, sliceRows, sliceBytes);
     const workDir = dir;
     const copySlice = (i: number): Promise<string> => {
       const file = join(workDir, `slice-${i}.csv`);
@@ -114,19 +131,22 @@ export async function* streamDuckDbCsvRecords(
 interface Bucket {
   tenant_id: string;
   n: number;
+  /** Stored bytes of the bucket's rows (rowWidthSql). */
+  w: number;
   lo: number;
   hi: number;
 }
 
 /**
- * Cuts the rows into slices of at most `sliceRows` (a single millisecond of one tenant with more
+ * Cuts the rows into slices of at most `sliceRows` rows and `sliceBytes` stored bytes (a single millisecond of one tenant with more
  * rows stays one slice), in export order: tenant, then time. Counts per (tenant, day); a day
  * with more rows is counted again per hour, and so on down to the millisecond. Slice bounds come
  * from the min/max of their buckets, so they are exact whatever the bucket arithmetic.
  */
-async function planSlices(deps: DuckDbCsvDeps, conn: DuckDBConnection, q: CsvRecordQuery, sliceRows: number): Promise<Slice[]> {
+async function planSlices(deps: DuckDbCsvDeps, conn: DuckDBConnection, q: CsvRecordQuery, sliceRows: number, sliceBytes: number): Promise<Slice[]> {
   const slices: Slice[] = [];
-  let current: (Slice & { n: number }) | null = null;
+  let current: (Slice & { n: number; w: number }) | null = null;
+  const rowWidth = rowWidthSql(q.table);
   const flush = () => {
     if (current) slices.push({ tenantId: current.tenantId, fromMs: current.fromMs, toMs: current.toMs });
     current = null;
@@ -143,7 +163,7 @@ async function planSlices(deps: DuckDbCsvDeps, conn: DuckDBConnection, q: CsvRec
     }
     const buckets = await deps.query<Bucket>(
       conn,
-      `SELECT tenant_id, count(*) AS n, min(${q.timeColumn}) AS lo, max(${q.timeColumn}) AS hi
+      `SELECT tenant_id, count(*) AS n, sum(${rowWidth}) AS w, min(${q.timeColumn}) AS lo, max(${q.timeColumn}) AS hi
        FROM ${q.table} WHERE ${where}
        GROUP BY tenant_id, ${q.timeColumn} // ${width}
        ORDER BY tenant_id, lo`,
@@ -151,20 +171,22 @@ async function planSlices(deps: DuckDbCsvDeps, conn: DuckDBConnection, q: CsvRec
     );
     for (const b of buckets) {
       const n = Number(b.n);
+      const w = Number(b.w);
       const lo = Number(b.lo);
       const hi = Number(b.hi);
-      if (n > sliceRows && level + 1 < BUCKET_WIDTHS_MS.length && hi > lo) {
+      if ((n > sliceRows || w > sliceBytes) && level + 1 < BUCKET_WIDTHS_MS.length && hi > lo) {
         flush();
         await visit(level + 1, { tenantId: b.tenant_id, fromMs: lo, toMs: hi + 1 });
         continue;
       }
-      const c = current as (Slice & { n: number }) | null;
-      if (c && c.tenantId === b.tenant_id && c.n + n <= sliceRows) {
+      const c = current as (Slice & { n: number; w: number }) | null;
+      if (c && c.tenantId === b.tenant_id && c.n + n <= sliceRows && c.w + w <= sliceBytes) {
         c.toMs = hi + 1;
         c.n += n;
+        c.w += w;
       } else {
         flush();
-        current = { tenantId: b.tenant_id, fromMs: lo, toMs: hi + 1, n };
+        current = { tenantId: b.tenant_id, fromMs: lo, toMs: hi + 1, n, w };
       }
     }
   }
