@@ -153,20 +153,9 @@ export class RollupDeltas {
 /** UTC days per week of the week rollups (week = day // 7: weeks start on Thursdays, the epoch's weekday). */
 export const DAYS_PER_WEEK = 7;
 
-/**
- * Rows `[tenant_id, day, ...more keys, ...values]` (the first `keys` columns are the key) summed
- * into rows `[tenant_id, week, ...more keys, ...values]`; cells that sum to zero are dropped.
- */
+/** Day rows (the first `keys` columns are the key) summed per week; cells that sum to zero are dropped. */
 export function dayRowsPerWeek(rows: readonly (readonly SqlValue[])[], keys: number): SqlValue[][] {
-  const out = new Map<string, SqlValue[]>();
-  for (const row of rows) {
-    const week = Math.floor(Number(row[1]) / DAYS_PER_WEEK);
-    const key = [row[0], week, ...row.slice(2, keys)].map(String).join('\u0000');
-    const cell = out.get(key);
-    if (!cell) out.set(key, [row[0]!, week, ...row.slice(2)]);
-    else for (let i = keys; i < row.length; i++) cell[i] = (cell[i] as number) + (row[i] as number);
-  }
-  return [...out.values()].filter((c) => c.slice(keys).some((v) => v !== 0));
+  return foldRows(rows, DAYS_PER_WEEK, keys).filter((c) => c.slice(keys).some((v) => v !== 0));
 }
 
 /**
@@ -205,17 +194,26 @@ function fxRows(rows: readonly (readonly SqlValue[])[], values: number): SqlValu
 /** 15-minute slots per UTC day. */
 export const SLOTS_PER_DAY = DAY_MS / SLOT_MS;
 
-/** Rows `[tenant_id, slot, ...values]` (as `list()` gives them) summed into rows `[tenant_id, day, ...values]`. */
-export function slotRowsPerDay(rows: readonly (readonly SqlValue[])[]): SqlValue[][] {
+/**
+ * Rows `[tenant_id, index, ...more keys, ...values]` (the first `keys` columns are the key) summed
+ * into rows `[tenant_id, index // per, ...more keys, ...values]`: a finer grain folded into a
+ * coarser one (slots into days, days into weeks).
+ */
+function foldRows(rows: readonly (readonly SqlValue[])[], per: number, keys: number): SqlValue[][] {
   const out = new Map<string, SqlValue[]>();
   for (const row of rows) {
-    const day = Math.floor(Number(row[1]) / SLOTS_PER_DAY);
-    const k = `${String(row[0])}\u0000${day}`;
-    const cell = out.get(k);
-    if (!cell) out.set(k, [row[0]!, day, ...row.slice(2)]);
-    else for (let i = 2; i < row.length; i++) cell[i] = (cell[i] as number) + (row[i] as number);
+    const index = Math.floor(Number(row[1]) / per);
+    const key = [row[0], index, ...row.slice(2, keys)].map(String).join('\u0000');
+    const cell = out.get(key);
+    if (!cell) out.set(key, [row[0]!, index, ...row.slice(2)]);
+    else for (let i = keys; i < row.length; i++) cell[i] = (cell[i] as number) + (row[i] as number);
   }
   return [...out.values()];
+}
+
+/** Rows `[tenant_id, slot, ...values]` (as `list()` gives them) summed into rows `[tenant_id, day, ...values]`. */
+export function slotRowsPerDay(rows: readonly (readonly SqlValue[])[]): SqlValue[][] {
+  return foldRows(rows, SLOTS_PER_DAY, 2);
 }
 
 
