@@ -78,19 +78,14 @@ export function parseThreshold(raw: unknown): number {
 export async function getPredictionReport(env: ReportEnv, q: ReportQuery, threshold: number = DEFAULT_THRESHOLD): Promise<PredictionRow[]> {
   const d = env.storage.dialect;
   const params: SqlValue[] = [];
-  const { weeks, days, raw } = splitWeeksDays(q.fromMs, q.toMs);
+  const { whole, raw } = splitWeeksDays(q.fromMs, q.toMs);
   const branches: string[] = [];
-  for (const [table, column, ranges] of [
-    ['rollup_prediction_scores_week', 'week', weeks],
-    ['rollup_prediction_scores_day', 'day', days],
-  ] as const) {
-    for (const [a, b] of ranges) {
-      params.push(a, b);
-      const at = params.length - 1;
-      const scope = tenantFilter(d, 'tenant_id', q, params);
-      branches.push(`SELECT tenant_id, model, probability, predictions AS n, positives, negatives
-      FROM ${table} WHERE ${column} >= $${at} AND ${column} < $${at + 1} AND ${scope}`);
-    }
+  for (const { grain, a, b } of whole) {
+    params.push(a, b);
+    const at = params.length - 1;
+    const scope = tenantFilter(d, 'tenant_id', q, params);
+    branches.push(`SELECT tenant_id, model, probability, predictions AS n, positives, negatives
+      FROM rollup_prediction_scores_${grain} WHERE ${grain} >= $${at} AND ${grain} < $${at + 1} AND ${scope}`);
   }
   // One branch per edge range (an OR would keep DuckDB's zone maps from pruning). Grouping by
   // plain columns lets both planners hash-aggregate.

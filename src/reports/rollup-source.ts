@@ -54,13 +54,23 @@ export function splitNested(fromMs: number, toMs: number, grainsMs: readonly num
 /** A week of the week rollups: 7 UTC days from the epoch (week = day // 7). */
 export const WEEK_MS = DAYS_PER_WEEK * DAY_MS;
 
+/** A range [a, b) of whole weeks or whole UTC days; `grain` names both the table suffix and its index column. */
+export interface WholeRange {
+  grain: 'week' | 'day';
+  a: number;
+  b: number;
+}
+
 /**
- * [from, to) as whole weeks (week indexes), whole UTC days outside them (day indexes) and raw
- * millisecond ranges of the partial days at the edges, for the tables kept per day and per week.
+ * [from, to) as whole weeks, whole UTC days outside them and raw millisecond ranges of the partial
+ * days at the edges, for the tables kept per day and per week (`<table>_week.week`, `<table>_day.day`).
  */
-export function splitWeeksDays(fromMs: number, toMs: number): { weeks: [number, number][]; days: [number, number][]; raw: [number, number][] } {
+export function splitWeeksDays(fromMs: number, toMs: number): { whole: WholeRange[]; raw: [number, number][] } {
   const { whole, raw } = splitNested(fromMs, toMs, [WEEK_MS, DAY_MS]);
-  return { weeks: whole[0]!, days: whole[1]!, raw };
+  return {
+    whole: [...whole[0]!.map(([a, b]) => ({ grain: 'week' as const, a, b })), ...whole[1]!.map(([a, b]) => ({ grain: 'day' as const, a, b }))],
+    raw,
+  };
 }
 
 function rangesSql(column: string, raw: [number, number][], params: SqlValue[]): string {
@@ -395,15 +405,10 @@ function tenantListFilter(d: Dialect, column: string, tenantIds: readonly string
 function durationSketchSql(d: Dialect, q: ReportQuery, tenantIds: readonly string[] | null, params: SqlValue[]): string {
   const split = splitWeeksDays(q.fromMs, q.toMs);
   const parts: string[] = [];
-  for (const [table, column, ranges] of [
-    ['rollup_durations_week', 'week', split.weeks],
-    ['rollup_durations_day', 'day', split.days],
-  ] as const) {
-    for (const [a, b] of ranges) {
-      const inScope = tenantListFilter(d, 'tenant_id', tenantIds, params);
-      params.push(a, b);
-      parts.push(`SELECT tenant_id, bucket, n FROM ${table} WHERE ${inScope} AND ${column} >= $${params.length - 1} AND ${column} < $${params.length}`);
-    }
+  for (const { grain, a, b } of split.whole) {
+    const inScope = tenantListFilter(d, 'tenant_id', tenantIds, params);
+    params.push(a, b);
+    parts.push(`SELECT tenant_id, bucket, n FROM rollup_durations_${grain} WHERE ${inScope} AND ${grain} >= $${params.length - 1} AND ${grain} < $${params.length}`);
   }
   // One branch per partial day: an OR of ranges defeats DuckDB's zone maps.
   for (const edge of split.raw) {

@@ -192,22 +192,26 @@ function checkTrends(storage: Storage, tz: string, granularity: Granularity) {
   });
 }
 
+/** The pieces, in any order, cover [fromMs, toMs) exactly, each non-empty, none overlapping. */
+function assertPartition(fromMs: number, toMs: number, pieces: (readonly [number, number])[]): void {
+  let at = fromMs;
+  for (const [lo, hi] of [...pieces].sort((x, y) => x[0] - y[0])) {
+    assert.equal(lo, at);
+    assert.ok(hi > lo);
+    at = hi;
+  }
+  assert.equal(at, toMs);
+}
+
 it('splitNested partitions a period into whole days, whole slots and raw edges', () => {
   fc.assert(
     fc.property(periodArb, ({ fromMs, toMs }) => {
       const { whole, raw } = splitNested(fromMs, toMs, [DAY, SLOT]);
-      const pieces = [
+      assertPartition(fromMs, toMs, [
         ...whole[0]!.map(([a, b]) => [a * DAY, b * DAY] as const),
         ...whole[1]!.map(([a, b]) => [a * SLOT, b * SLOT] as const),
         ...raw,
-      ].sort((x, y) => x[0] - y[0]);
-      let at = fromMs;
-      for (const [lo, hi] of pieces) {
-        assert.equal(lo, at);
-        assert.ok(hi > lo);
-        at = hi;
-      }
-      assert.equal(at, toMs);
+      ]);
       assert.ok(whole[0]!.length <= 1 && whole[1]!.length <= 2 && raw.length <= 2);
       for (const [lo, hi] of raw) assert.ok(Math.floor(lo / SLOT) === Math.floor((hi - 1) / SLOT), 'raw ranges lie within one slot');
     }),
@@ -222,22 +226,14 @@ it('splitWeeksDays partitions a period into whole weeks, whole days and partial 
     fc.property(instant, instant, (x, y) => {
       fc.pre(x !== y);
       const [fromMs, toMs] = [Math.min(x, y), Math.max(x, y)];
-      const { weeks, days, raw } = splitWeeksDays(fromMs, toMs);
-      const pieces = [
-        ...weeks.map(([a, b]) => [a * WEEK_MS, b * WEEK_MS] as const),
-        ...days.map(([a, b]) => [a * DAY, b * DAY] as const),
-        ...raw,
-      ].sort((p, q) => p[0] - q[0]);
-      let at = fromMs;
-      for (const [lo, hi] of pieces) {
-        assert.equal(lo, at);
-        assert.ok(hi > lo);
-        at = hi;
-      }
-      assert.equal(at, toMs);
+      const { whole, raw } = splitWeeksDays(fromMs, toMs);
+      const weeks = whole.filter((r) => r.grain === 'week');
+      const days = whole.filter((r) => r.grain === 'day');
+      const grainMs = { week: WEEK_MS, day: DAY };
+      assertPartition(fromMs, toMs, [...whole.map(({ grain, a, b }): [number, number] => [a * grainMs[grain], b * grainMs[grain]]), ...raw]);
       assert.ok(weeks.length <= 1 && days.length <= 2 && raw.length <= 2);
       // Weeks are 7 UTC days from the epoch (Thursdays), so day d is in week floor(d / 7).
-      for (const [a, b] of weeks) assert.ok(b > a && new Date(a * WEEK_MS).getUTCDay() === 4);
+      for (const { a, b } of weeks) assert.ok(b > a && new Date(a * WEEK_MS).getUTCDay() === 4);
       for (const [lo, hi] of raw) assert.ok(Math.floor(lo / DAY) === Math.floor((hi - 1) / DAY), 'raw ranges lie within one day');
       // A period of 14 days or more always holds a whole week.
       if (toMs - fromMs >= 14 * DAY) assert.equal(weeks.length, 1);
