@@ -41,6 +41,15 @@ export function isDuckdbSize(v: string): boolean {
   return /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v);
 }
 
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** Bytes of a DuckDB size setting such as '128MB' or '1 GiB'; NaN when it cannot tell. */
+export function sizeBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];
+  return m && unit ? Number(m[1]) * unit : NaN;
+}
+
 function duckdbSize(env: Env, name: string, fallback: string): string {
   const v = str(env, name, fallback);
   if (!isDuckdbSize(v)) throw new ConfigError(`${name} must be a size such as 128MB or 1GB, got "${v}"`);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openRawCsvStream } from '../../src/export/raw-export.ts';
 import type { ReportQuery } from '../../src/reports/common.ts';
-import { createDuckDbStorage, sizeBytes } from '../../src/storage/duckdb/index.ts';
+import { sizeBytes } from '../../src/config.ts';
+import { createDuckDbStorage } from '../../src/storage/duckdb/index.ts';
 import type { SqlValue, Storage } from '../../src/storage/types.ts';
 
 const T0 = Date.UTC(2026, 2, 1);

@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { isDuckdbSize, loadConfig } from '../../config.ts';
-import { sizeBytes } from '../../storage/duckdb/index.ts';
+import { isDuckdbSize, loadConfig, sizeBytes } from '../../config.ts';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvDigestCounter } from '../../export/csv-digest.ts';

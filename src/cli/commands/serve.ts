@@ -1,6 +1,5 @@
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
-import { startServer } from '../../server.ts';
 import type { CommandSpec } from '../args.ts';
 
 export const serveCommand: CommandSpec = {
@@ -11,6 +10,9 @@ export const serveCommand: CommandSpec = {
   async run() {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
+    // The HTTP stack (Fastify and its plugins, Redis client, metrics) is loaded by `serve` only:
+    // every other command starts without it.
+    const { startServer } = await import('../../server.ts');
     const server = await startServer(config, logger);
     const banner = [
       '',

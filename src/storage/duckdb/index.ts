@@ -8,6 +8,7 @@ import { UnavailableError } from '../../domain/errors.ts';
 import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
 import { columnTypesOf, ROLLUP_TABLES } from '../schema.ts';
+import { sizeBytes } from '../../config.ts';
 import type { CsvRecordQuery, Dialect, Row, SqlValue, Storage, TableName, Transaction } from '../types.ts';
 import { SET_RUN_OUTCOME } from '../../ingest/prediction-outcomes.ts';
 import { streamDuckDbCsvRecords, type DuckDbCsvDeps } from './csv-records.ts';
@@ -52,15 +53,6 @@ export interface DuckDbOptions {
    * a scan of every record table for nothing; ingest stays correct without it, looking keys up.
    */
   recordKeyIndex?: boolean;
-}
-
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-
-/** Bytes of a DuckDB size setting such as '128MB' or '1 GiB'; NaN when it cannot tell. */
-export function sizeBytes(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = SIZE_UNITS[(m?.[2] || 'b').toLowerCase()];
-  return m && unit ? Number(m[1]) * unit : NaN;
 }
 
 export const duckdbDialect: Dialect = {
