@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UnavailableError } from '../../domain/errors.ts';
 import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
@@ -167,8 +167,51 @@ function rowBuilder(names: readonly string[]): RowBuilder | null {
   return build;
 }
 
+/** Prepared statements kept per connection (most recently used last), and for how long. */
+const PREPARED_PER_CONNECTION = 64;
+const PREPARED_MAX_AGE_MS = 60_000;
+const preparedStatements = new WeakMap<DuckDBConnection, Map<string, { statement: DuckDBPreparedStatement; preparedAt: number }>>();
+
+/**
+ * A parameterised statement, prepared once per connection and SQL text. Preparing (parsing,
+ * binding, planning) is a large share of a report statement's time on DuckDB: 2–6 ms of 8–17 for
+ * the tenant report's statements at 10M runs. A statement is prepared again after
+ * PREPARED_MAX_AGE_MS so its plan follows the data's growth; DuckDB itself binds it again when
+ * the catalog changed or a parameter's type differs. Null when the text cannot be prepared as one
+ * statement (several statements): the caller runs it the ordinary way.
+ */
+async function preparedStatement(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement | null> {
+  let cache = preparedStatements.get(conn);
+  if (!cache) preparedStatements.set(conn, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(sql);
+  cache.delete(sql);
+  if (hit && now - hit.preparedAt < PREPARED_MAX_AGE_MS) {
+    cache.set(sql, hit);
+    return hit.statement;
+  }
+  hit?.statement.destroySync();
+  let statement: DuckDBPreparedStatement;
+  try {
+    statement = await conn.prepare(sql);
+  } catch {
+    return null;
+  }
+  cache.set(sql, { statement, preparedAt: now });
+  if (cache.size > PREPARED_PER_CONNECTION) {
+    const [oldest, entry] = cache.entries().next().value!;
+    cache.delete(oldest);
+    entry.statement.destroySync();
+  }
+  return statement;
+}
+
 async function runQuery<T>(conn: DuckDBConnection, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-  const reader = await conn.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
+  const statement = params.length ? await preparedStatement(conn, sql) : null;
+  if (statement) statement.bind(params.map(toDuckValue), paramTypes(params));
+  const reader = statement
+    ? await statement.runAndReadAll()
+    : await conn.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
   const build = rowBuilder(reader.columnNames());
   const rows = build ? build(reader.getColumnsJS() as unknown[][], reader.currentRowCount) : (reader.getRowObjectsJS() as Record<string, unknown>[]);
   return normaliseRows<T>(rows);
