@@ -167,8 +167,11 @@ export async function getTrends(env: ReportEnv, q: ReportQuery, granularity: Gra
  * (in slots); within a run the index is affine in the slot, so a short CASE over the runs (one for
  * a fixed-offset zone, a few more around DST transitions and partial edge buckets) maps every slot
  * exactly as `bucketIndexFor` would. Bucket 0 starts at the slot holding `from`.
+ * The runs' slots and first indexes are parameters (appended to `params`), so the statement's
+ * text depends only on the number of runs and their widths: the same report over another period
+ * reuses the prepared statement (DuckDB keeps them per connection).
  */
-export function bucketIndexSql(d: Dialect, slot: string, buckets: readonly Bucket[], fromMs: number, toMs: number): string {
+export function bucketIndexSql(d: Dialect, slot: string, buckets: readonly Bucket[], fromMs: number, toMs: number, params: SqlValue[]): string {
   const starts = buckets.map((b, i) => (i === 0 ? Math.floor(fromMs / SLOT_MS) : b.startMs / SLOT_MS));
   const end = Math.ceil(toMs / SLOT_MS);
   const runs: { start: number; width: number; first: number }[] = [];
@@ -178,9 +181,13 @@ export function bucketIndexSql(d: Dialect, slot: string, buckets: readonly Bucke
     if (last && last.width === width && starts[i] === last.start + (i - last.first) * last.width) continue;
     runs.push({ start: starts[i]!, width, first: i });
   }
-  const expr = (r: (typeof runs)[number]) => `(${r.first} + ${d.floorDiv(`${slot} - ${r.start}`, r.width)})`;
+  const param = (v: number) => {
+    params.push(v);
+    return `CAST($${params.length} AS BIGINT)`;
+  };
+  const expr = (r: (typeof runs)[number]) => `(${param(r.first)} + ${d.floorDiv(`${slot} - ${param(r.start)}`, r.width)})`;
   if (runs.length === 1) return expr(runs[0]!);
-  const whens = runs.slice(0, -1).map((r, k) => `WHEN ${slot} < ${runs[k + 1]!.start} THEN ${expr(r)}`);
+  const whens = runs.slice(0, -1).map((r, k) => `WHEN ${slot} < ${param(runs[k + 1]!.start)} THEN ${expr(r)}`);
   return `CASE ${whens.join(' ')} ELSE ${expr(runs[runs.length - 1]!)} END`;
 }
 
@@ -197,7 +204,7 @@ async function loadRolledUpBuckets(env: ReportEnv, q: ReportQuery, tenantId: str
   const days = buckets.every((b, i) => i === 0 || b.startMs % DAY_MS === 0);
   const union = slotUnionSql(d, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples', 'incidents'], params, { days });
   const rows = await env.storage.query<Record<string, unknown>>(
-    `SELECT kind, ${bucketIndexSql(d, 'slot', buckets, q.fromMs, q.toMs)} AS b, sum(n) AS n, sum(failed) AS failed,
+    `SELECT kind, ${bucketIndexSql(d, 'slot', buckets, q.fromMs, q.toMs, params)} AS b, sum(n) AS n, sum(failed) AS failed,
             sum(finished) AS finished, sum(sum1) AS value_sum,
             ${FX_PARTS.map((p) => `CAST(sum(x_${p}) AS TEXT) AS x_${p}`).join(', ')}
      FROM (${union}) u GROUP BY 1, 2`,

@@ -3,13 +3,18 @@ import { describe, it } from 'node:test';
 import { SLOT_MS } from '../../../src/ingest/rollups.ts';
 import { bucketIndexFor, generateBuckets, type Granularity } from '../../../src/reports/metrics/buckets.ts';
 import { bucketIndexSql } from '../../../src/reports/trends.ts';
-import type { Dialect } from '../../../src/storage/types.ts';
+import type { Dialect, SqlValue } from '../../../src/storage/types.ts';
 
 /** Just enough of a dialect to evaluate the generated expression in JS. */
 const jsDialect = { floorDiv: (expr: string, divisor: number) => `Math.floor((${expr}) / ${divisor})` } as unknown as Dialect;
 
-/** The SQL of bucketIndexSql (an affine expression, or `CASE WHEN … THEN … ELSE … END`) as a JS function. */
-function compile(sql: string): (slot: number) => number {
+/**
+ * The SQL of bucketIndexSql (an affine expression, or `CASE WHEN … THEN … ELSE … END`, with its
+ * values as `CAST($n AS BIGINT)` parameters) as a JS function.
+ */
+function compile(sql: string, params: readonly unknown[]): (slot: number) => number {
+  sql = sql.replace(/CAST\(\$(\d+) AS BIGINT\)/g, (_, n: string) => String(params[Number(n) - 1]));
+  assert.doesNotMatch(sql, /\$\d/, 'every parameter substituted');
   let js = sql;
   if (sql.startsWith('CASE ')) {
     const [whens, otherwise] = sql.slice('CASE '.length, -' END'.length).split(' ELSE ');
@@ -42,10 +47,21 @@ describe('bucketIndexSql', () => {
       const fromMs = Date.parse(from);
       const toMs = Date.parse(to);
       const buckets = generateBuckets(fromMs, toMs, tz, granularity);
-      const index = compile(bucketIndexSql(jsDialect, 'slot', buckets, fromMs, toMs));
+      const params: SqlValue[] = ['an earlier parameter'];
+      const index = compile(bucketIndexSql(jsDialect, 'slot', buckets, fromMs, toMs, params), params);
+      assert.equal(params[0], 'an earlier parameter');
       for (let slot = Math.floor(fromMs / SLOT_MS); slot * SLOT_MS < toMs; slot++) {
         assert.equal(index(slot), bucketIndexFor(buckets, Math.max(slot * SLOT_MS, fromMs)), `slot ${slot}`);
       }
     });
   }
+
+  it('the text is the same for periods with the same run widths (one prepared statement serves them)', () => {
+    const text = (from: string, to: string) => {
+      const fromMs = Date.parse(from);
+      const toMs = Date.parse(to);
+      return bucketIndexSql(jsDialect, 'slot', generateBuckets(fromMs, toMs, 'Asia/Kathmandu', 'day'), fromMs, toMs, []);
+    };
+    assert.equal(text('2026-08-02T18:15:00Z', '2026-10-31T18:15:00Z'), text('2026-05-02T18:15:00Z', '2026-07-31T18:15:00Z'));
+  });
 });
