@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { Redis } from 'ioredis';
+import { redisClient } from './ioredis.ts';
 
 import { entryKey as entryKeyOf, normalizeScope } from './cache-key.ts';
 import { getOrCompute } from './get-or-compute.ts';
@@ -108,6 +108,7 @@ export function createRedisReportCache(options: RedisCacheOptions): ReportCache 
   const maxReconnectDelayMs = options.maxReconnectDelayMs ?? 2000;
   const backoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 10), maxReconnectDelayMs);
 
+  const Redis = redisClient();
   const client = new Redis(options.url, {
     lazyConnect: true,
     // Fail fast instead of queueing while disconnected: a request must never wait on the cache.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import { redisClient } from '../../cache/ioredis.ts';
 import { LRUCache } from 'lru-cache';
 import { hashKey } from '../../tenancy/keys.ts';
 import { bearerKey } from './auth.ts';
@@ -74,6 +74,7 @@ export function createRateLimitCounter(options: RateLimitCounterOptions): RateLi
     return { incr: async (key) => incrLocal(key), incrNow: incrLocal, close: async () => undefined };
   }
 
+  const Redis = redisClient();
   const redis = new Redis(options.redisUrl, {
     // Never queue behind a dead connection: the local counter answers instead.
     enableOfflineQueue: false,
