@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UnavailableError } from '../../domain/errors.ts';
 import { durationBucketSql } from '../../reports/metrics/duration-sketch.ts';
 import { applyMigrations, loadMigrations } from '../migrations.ts';
@@ -383,17 +383,26 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
     });
   }
 
-  function makeTx(conn: DuckDBConnection, pendingKeys: PendingKey[]): Transaction {
-    const tx: Transaction = {
+  /**
+   * The writer's transaction. Rows given to insertMany stay in an appender per table (and column
+   * list) until the next statement or the commit, so the tenants of one batch (insertMany once per
+   * tenant) and the rollup deltas reach DuckDB in one flush per table: a flush costs ≈ 0.7 ms
+   * whatever its size, and a batch of 1,000 runs over 20 tenants spent 14 of 32 ms in them.
+   */
+  function makeTx(conn: DuckDBConnection, pendingKeys: PendingKey[]): Transaction & { flushAppenders(): void; closeAppenders(): void } {
+    const appenders = new Map<string, { appender: DuckDBAppender; positions: number[]; types: readonly string[] }>();
+    const tx = {
       dialect: duckdbDialect,
       query: <T extends object = Row>(sql: string, params?: readonly SqlValue[]) => {
+        // What was appended must be visible to the statement.
+        tx.flushAppenders();
         const text = statementText(sql);
         if (writesRecordTable(text)) keyIndex.invalidate();
         if (waitChanges && writesWaits(text)) waitChanges.unknownWrite = true;
         return runQuery<T>(conn, sql, params);
       },
       lockTenants: async () => undefined,
-      async addToRollup(table, keyColumns, valueColumns, rows) {
+      async addToRollup(table: TableName, keyColumns: readonly string[], valueColumns: readonly string[], rows: readonly (readonly SqlValue[])[]) {
         // Append delta rows through the appender; readers sum per key, compaction merges them.
         await tx.insertMany(table, [...keyColumns, ...valueColumns], rows);
         pendingDeltas.set(table, (pendingDeltas.get(table) ?? 0) + rows.length);
@@ -401,40 +410,68 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
       async insertMany(table: TableName, columns: readonly string[], rows: readonly (readonly SqlValue[])[]) {
         if (rows.length === 0) return;
         const cacheKey = `${table}\u0000${columns.join(',')}`;
-        let layout = positionCache.get(cacheKey);
-        if (!layout) {
-          const full = await tableColumns(conn, table);
-          // The appender writes whole rows in table order; map our column subset onto it.
-          layout = { positions: full.map((c) => columns.indexOf(c)), types: columnTypesOf(table, columns) };
-          positionCache.set(cacheKey, layout);
+        let open = appenders.get(cacheKey);
+        if (!open) {
+          let layout = positionCache.get(cacheKey);
+          if (!layout) {
+            const full = await tableColumns(conn, table);
+            // The appender writes whole rows in table order; map our column subset onto it.
+            layout = { positions: full.map((c) => columns.indexOf(c)), types: columnTypesOf(table, columns) };
+            positionCache.set(cacheKey, layout);
+          }
+          open = { appender: await conn.createAppender(table), ...layout };
+          appenders.set(cacheKey, open);
         }
-        const { positions, types } = layout;
+        const { appender, positions, types } = open;
         // Before appending: the keys join the index only if this transaction commits.
         if (isRecordTable(table)) keyIndex.pendingKeys(table, columns, rows, pendingKeys);
         if (table === 'prediction_waits' && waitChanges) waitingRuns.appended(waitChanges, columns, rows);
-        const appender = await conn.createAppender(table);
-        try {
-          for (const row of rows) {
-            for (let p = 0; p < positions.length; p++) {
-              const pos = positions[p]!;
-              const v = pos < 0 ? null : row[pos];
-              if (v === null || v === undefined) appender.appendNull();
-              else {
-                const t = types[pos]!;
-                if (t === 'bigint') {
-                  // A safe integer converts to BIGINT exactly: no BigInt allocation per value.
-                  if (typeof v === 'number' && Number.isSafeInteger(v)) appender.appendDouble(v);
-                  else appender.appendBigInt(BigInt(v as number));
-                } else if (t === 'hugeint') appender.appendHugeInt(typeof v === 'bigint' ? v : BigInt(v as number));
-                else if (t === 'double') appender.appendDouble(v as number);
-                else appender.appendVarchar(typeof v === 'string' ? v : String(v));
-              }
+        for (const row of rows) {
+          for (let p = 0; p < positions.length; p++) {
+            const pos = positions[p]!;
+            const v = pos < 0 ? null : row[pos];
+            if (v === null || v === undefined) appender.appendNull();
+            else {
+              const t = types[pos]!;
+              if (t === 'bigint') {
+                // A safe integer converts to BIGINT exactly: no BigInt allocation per value.
+                if (typeof v === 'number' && Number.isSafeInteger(v)) appender.appendDouble(v);
+                else appender.appendBigInt(BigInt(v as number));
+              } else if (t === 'hugeint') appender.appendHugeInt(typeof v === 'bigint' ? v : BigInt(v as number));
+              else if (t === 'double') appender.appendDouble(v as number);
+              else appender.appendVarchar(typeof v === 'string' ? v : String(v));
             }
-            appender.endRow();
           }
-          appender.flushSync();
-        } finally {
-          appender.closeSync();
+          appender.endRow();
+        }
+      },
+      /** Flushes and closes the open appenders (all of them, even when one fails: its error is thrown). */
+      flushAppenders(): void {
+        if (appenders.size === 0) return;
+        const open = [...appenders.values()];
+        appenders.clear();
+        let failure: { error: unknown } | undefined;
+        for (const { appender } of open) {
+          try {
+            if (!failure) appender.flushSync();
+          } catch (error) {
+            failure = { error };
+          } finally {
+            try {
+              appender.closeSync();
+            } catch (error) {
+              failure ??= { error };
+            }
+          }
+        }
+        if (failure) throw failure.error;
+      },
+      /** After a failure: the appenders are closed, what they held is rolled back with the transaction. */
+      closeAppenders(): void {
+        try {
+          tx.flushAppenders();
+        } catch {
+          // The transaction is being rolled back.
         }
       },
     };
@@ -525,7 +562,14 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
           await writer.run('BEGIN TRANSACTION');
           const changes = (waitChanges = newWaitingRunChanges());
           try {
-            const result = await fn(makeTx(writer, pendingKeys));
+            const tx = makeTx(writer, pendingKeys);
+            let result: Awaited<T>;
+            try {
+              result = await fn(tx);
+              tx.flushAppenders();
+            } finally {
+              tx.closeAppenders();
+            }
             await writer.run('COMMIT');
             waitChanges = null;
             // Only committed keys and waits enter the indexes; still inside the write lock.
