@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isDuckdbSize, loadConfig } from '../../config.ts';
 import { rebuildRollups } from '../../ingest/rollups.ts';
 import { UsageError, type CommandSpec } from '../args.ts';
@@ -21,12 +22,17 @@ export const rollupsCommand: CommandSpec = {
     },
   },
   maxPositionals: 1,
-  notes: ['The server must be stopped on the embedded database (one process per file); on PostgreSQL it may run.'],
+  notes: [
+    'The server must be stopped on the embedded database (one process per file); on PostgreSQL it may run.',
+    'On the embedded database the rebuild uses every core (DUCKDB_THREADS to set fewer).',
+  ],
   async run({ values, positionals, env }) {
     if (positionals[0] !== 'rebuild') throw new UsageError('rollups needs an action: rebuild');
     const limit = typeof values['memory-limit'] === 'string' ? values['memory-limit'] : REBUILD_MEMORY_LIMIT;
     if (!isDuckdbSize(limit)) throw new UsageError(`--memory-limit must be a size such as 512MB or 2GB, got "${limit}"`);
-    const config = loadConfig({ ...env, DUCKDB_MEMORY_LIMIT: limit });
+    // Alone on the file, the rebuild's aggregates over every raw row use every core unless
+    // DUCKDB_THREADS says otherwise (10M runs: 6.5 s on two threads, 11 s on the server's one).
+    const config = loadConfig({ ...env, DUCKDB_MEMORY_LIMIT: limit, DUCKDB_THREADS: env.DUCKDB_THREADS || String(availableParallelism()) });
     const started = Date.now();
     const counts = await withAdminContext((ctx) => rebuildRollups(ctx.storage), config, NO_INGEST);
     for (const [table, n] of Object.entries(counts)) process.stdout.write(`${table.padEnd(24)} ${n} rows\n`);
