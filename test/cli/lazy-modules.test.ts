@@ -37,9 +37,14 @@ async function loadedPackages(args: string[], untilStdout?: string): Promise<str
   });
   let stdout = '';
   let stderr = '';
+  let stopped = false;
   child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString();
-    if (untilStdout && stdout.includes(untilStdout)) child.kill('SIGTERM');
+    // Once: a second signal makes the server exit at once, with status 1.
+    if (untilStdout && !stopped && stdout.includes(untilStdout)) {
+      stopped = true;
+      child.kill('SIGTERM');
+    }
   });
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];

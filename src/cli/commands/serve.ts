@@ -26,8 +26,9 @@ export const serveCommand: CommandSpec = {
           : '  Admin key:  printed at first start (only its hash is stored)',
       '',
     ];
-    process.stdout.write(banner.join('\n') + '\n');
-    await new Promise<void>((resolve) => {
+    // Signal handlers before the banner: whoever reads the banner as "up" (a supervisor, a test)
+    // may stop the server at once, and that must be the graceful shutdown, not the default kill.
+    const stopped = new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -52,6 +53,8 @@ export const serveCommand: CommandSpec = {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+    process.stdout.write(banner.join('\n') + '\n');
+    await stopped;
     // Everything is closed; a stray timer or socket in some library must not keep a stopped
     // server alive. unref: if the event loop empties first, the process exits on its own.
     setTimeout(() => process.exit(), 2000).unref();
