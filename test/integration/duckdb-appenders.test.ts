@@ -71,4 +71,15 @@ describe('DuckDB appenders in a write transaction', () => {
     await storage.transaction(async (tx) => tx.insertMany('tenant_services', COLUMNS, [['ap-c', 'api-3', 1, 1]]));
     assert.equal(await count('ap-c'), 1);
   });
+
+  it('a row the table rejects when the appenders are closed at the commit fails the transaction, and nothing of it is kept', async () => {
+    await assert.rejects(
+      storage.transaction(async (tx) => {
+        await tx.insertMany('tenant_services', COLUMNS, [['ap-d', 'api', 1, 1]]);
+        await tx.insertMany('tenant_services', COLUMNS, [['ap-d', null, 1, 1]]);
+      }),
+      /NOT NULL/,
+    );
+    assert.equal(await count('ap-d'), 0);
+  });
 });

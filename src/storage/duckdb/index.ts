@@ -445,7 +445,10 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
           appender.endRow();
         }
       },
-      /** Flushes and closes the open appenders (all of them, even when one fails: its error is thrown). */
+      /**
+       * Closes the open appenders, which flushes them (DuckDB's close flushes first): all of them,
+       * even when one fails; the first error is thrown.
+       */
       flushAppenders(): void {
         if (appenders.size === 0) return;
         const open = [...appenders.values()];
@@ -453,15 +456,9 @@ export async function createDuckDbStorage(opts: DuckDbOptions): Promise<Storage>
         let failure: { error: unknown } | undefined;
         for (const { appender } of open) {
           try {
-            if (!failure) appender.flushSync();
+            appender.closeSync();
           } catch (error) {
-            failure = { error };
-          } finally {
-            try {
-              appender.closeSync();
-            } catch (error) {
-              failure ??= { error };
-            }
+            failure ??= { error };
           }
         }
         if (failure) throw failure.error;
