@@ -207,11 +207,10 @@ async function preparedStatement(conn: DuckDBConnection, sql: string): Promise<D
 }
 
 async function runQuery<T>(conn: DuckDBConnection, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-  const statement = params.length ? await preparedStatement(conn, sql) : null;
-  if (statement) statement.bind(params.map(toDuckValue), paramTypes(params));
-  const reader = statement
-    ? await statement.runAndReadAll()
-    : await conn.runAndReadAll(sql, params.length ? params.map(toDuckValue) : undefined, paramTypes(params));
+  const values = params.length ? params.map(toDuckValue) : undefined;
+  const statement = values ? await preparedStatement(conn, sql) : null;
+  if (statement) statement.bind(values!, paramTypes(params));
+  const reader = statement ? await statement.runAndReadAll() : await conn.runAndReadAll(sql, values, paramTypes(params));
   const build = rowBuilder(reader.columnNames());
   const rows = build ? build(reader.getColumnsJS() as unknown[][], reader.currentRowCount) : (reader.getRowObjectsJS() as Record<string, unknown>[]);
   return normaliseRows<T>(rows);
