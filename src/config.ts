@@ -99,6 +99,11 @@ export function loadConfig(env: Env = process.env) {
     pgPoolSize: num(env, 'PG_POOL_SIZE', 10, { min: 1, max: 200, int: true }),
     /** work_mem of this node's PostgreSQL sessions (per sort or hash of a statement). */
     pgWorkMem: pgSize(env, 'PG_WORK_MEM', '32MB'),
+    /**
+     * max_parallel_workers_per_gather of this node's PostgreSQL sessions. 0: a report statement
+     * runs in its own backend; starting parallel workers cost more than most of them take.
+     */
+    pgParallelWorkers: num(env, 'PG_PARALLEL_WORKERS', 0, { min: 0, max: 64, int: true }),
     /** DuckDB resource limits: set explicitly, DuckDB's default takes 80% of RAM. */
     duckdbMemoryLimit: duckdbSize(env, 'DUCKDB_MEMORY_LIMIT', '128MB'),
     // One thread per statement: a report is several small statements side by side, and on two

@@ -22,7 +22,7 @@ export async function createStorage(config: Config, use: StorageUse = {}): Promi
   const ingest = use.ingest ?? true;
   if (config.databaseUrl) {
     const { createPostgresStorage } = await import('./postgres/index.ts');
-    return createPostgresStorage({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize, workMem: config.pgWorkMem });
+    return createPostgresStorage({ connectionString: config.databaseUrl, poolSize: config.pgPoolSize, workMem: config.pgWorkMem, parallelWorkers: config.pgParallelWorkers });
   }
   const { createDuckDbStorage } = await import('./duckdb/index.ts');
   return createDuckDbStorage({

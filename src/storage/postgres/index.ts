@@ -20,6 +20,12 @@ export interface PostgresOptions {
    * the biggest tenant's prediction scores sort on disk instead of hashing in memory.
    */
   workMem?: string;
+  /**
+   * `max_parallel_workers_per_gather` of this node's sessions (unset: the server's). Launching
+   * workers cost 30–40 ms per statement on the benchmark machine, more than a report statement's
+   * whole work (README "Performance").
+   */
+  parallelWorkers?: number;
 }
 
 export const postgresDialect: Dialect = {
@@ -165,6 +171,14 @@ async function run<T>(client: pg.Pool | pg.PoolClient, sql: string, params: read
   }
 }
 
+/** The connection's `options`: session settings given at connect time (none: undefined). */
+function sessionOptions(opts: PostgresOptions): string | undefined {
+  const settings: string[] = [];
+  if (opts.workMem) settings.push(`-c work_mem=${opts.workMem}`);
+  if (opts.parallelWorkers !== undefined) settings.push(`-c max_parallel_workers_per_gather=${opts.parallelWorkers}`);
+  return settings.length ? settings.join(' ') : undefined;
+}
+
 /** Storage on PostgreSQL: a connection pool, transactions on one checked-out client. */
 export async function createPostgresStorage(opts: PostgresOptions): Promise<Storage> {
   const pool = new pg.Pool({
@@ -174,8 +188,8 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? 120_000,
-    // Validated by config (PG_WORK_MEM): digits and a unit, nothing to quote.
-    ...(opts.workMem ? { options: `-c work_mem=${opts.workMem}` } : {}),
+    // Validated by config (PG_WORK_MEM, PG_PARALLEL_WORKERS): digits and a unit, nothing to quote.
+    ...(sessionOptions(opts) ? { options: sessionOptions(opts) } : {}),
     // Detects a server that vanished without closing the socket (a cut network) on idle clients.
     keepAlive: true,
   });
