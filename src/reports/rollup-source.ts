@@ -99,39 +99,26 @@ export interface SlotUnionOptions {
    * DuckDB scans either way and the join only costs, so it leaves this off.
    */
   edgesPerTenant?: boolean;
-  /**
-   * With `days`, for groups (trend buckets) whose edges lie inside UTC days: the slot that stands
-   * for a day rollup row (0: the day's first, the default; SLOTS_PER_DAY − 1: its last) and the
-   * slots of whole days that belong to another group than that one. Each of those is read from
-   * the slot rollups twice, as itself and negated at its day's anchor slot, so a day row plus its
-   * corrections sums exactly what the day's slots would, from far fewer rows (Asia/Kathmandu's
-   * local midnight is 18:15 UTC: 23 corrections a day instead of 96 slots).
-   */
-  dayCorrections?: { anchor: number; slots: readonly number[] };
 }
 
 /** The finished-run rule on the alias `r`. */
 const FINISHED_R = FINISHED_SQL.replace(/\bstatus\b/g, 'r.status');
 
-/** `expr`, times the sign column when there is one (day corrections). */
-const signed = (sign: string | null, expr: string): string => (sign ? `${sign} * ${expr}` : expr);
-
 /** Exact-sum columns of the union (metrics/exact-sum.ts): `x` and `y` as their four integer parts. */
 const fxColumns = (alias: string, parts: readonly string[] | null): string =>
   FX_PARTS.map((p, k) => `${parts ? parts[k] : '0'} AS ${alias}_${p}`).join(', ');
-const storedFx = (column: string, sign: string | null = null): string[] => FX_PARTS.map((p) => signed(sign, `r.${column}_${p}`));
+const storedFx = (column: string): string[] => FX_PARTS.map((p) => `r.${column}_${p}`);
 
 /**
  * Rollup tables, value columns and raw source of each kind. Union columns: n, failed, finished,
  * sum1 (run durations, exact integers in a double), and the exact sums x (latency, probability)
  * and y (throughput) as `x_i` … `x_c`, `y_i` … `y_c`.
  */
-const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; values: (d: Dialect, sign?: string | null) => string; time: string; rawValues: (d: Dialect) => string; rawTable: string }> = {
+const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; values: (d: Dialect) => string; time: string; rawValues: (d: Dialect) => string; rawTable: string }> = {
   runs: {
     slotTable: 'rollup_runs',
     dayTable: 'rollup_runs_day',
-    values: (d, sign = null) =>
-      `${signed(sign, 'r.runs')} AS n, ${signed(sign, 'r.failed')} AS failed, ${signed(sign, 'r.finished')} AS finished, ${signed(sign, d.double('r.duration_sum_ms'))} AS sum1, ${fxColumns('x', null)}, ${fxColumns('y', null)}`,
+    values: (d) => `r.runs AS n, r.failed AS failed, r.finished AS finished, ${d.double('r.duration_sum_ms')} AS sum1, ${fxColumns('x', null)}, ${fxColumns('y', null)}`,
     rawTable: 'workflow_runs',
     time: 'started_at_ms',
     rawValues: (d) => `count(*) AS n, count(*) FILTER (WHERE r.status = 'failed') AS failed, count(*) FILTER (WHERE ${FINISHED_R}) AS finished,
@@ -140,8 +127,7 @@ const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; valu
   predictions: {
     slotTable: 'rollup_predictions',
     dayTable: 'rollup_predictions_day',
-    values: (d, sign = null) =>
-      `${signed(sign, 'r.predictions')} AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('probability', sign))}, ${fxColumns('y', null)}`,
+    values: (d) => `r.predictions AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('probability'))}, ${fxColumns('y', null)}`,
     rawTable: 'predictions',
     time: 'predicted_at_ms',
     rawValues: (d) => `count(*) AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', fxSumsSql(d, 'r.failure_probability'))}, ${fxColumns('y', null)}`,
@@ -149,8 +135,7 @@ const KIND_SOURCES: Record<SlotKind, { slotTable: string; dayTable: string; valu
   samples: {
     slotTable: 'rollup_metrics',
     dayTable: 'rollup_metrics_day',
-    values: (d, sign = null) =>
-      `${signed(sign, 'r.samples')} AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('latency', sign))}, ${fxColumns('y', storedFx('throughput', sign))}`,
+    values: (d) => `r.samples AS n, 0 AS failed, 0 AS finished, ${d.double('0')} AS sum1, ${fxColumns('x', storedFx('latency'))}, ${fxColumns('y', storedFx('throughput'))}`,
     rawTable: 'metric_samples',
     time: 'ts_ms',
     rawValues: (d) =>
@@ -170,37 +155,21 @@ export function slotUnionSql(d: Dialect, q: ReportQuery, kinds: readonly UnionKi
   const dayRanges = opts.days ? whole[0]! : [];
   const slotRanges = whole[whole.length - 1]!;
   const parts: string[] = [];
-  /**
-   * Rows of `table` (alias r) of the tenants in scope, with `join` after it; `edge`: a short range
-   * (see edgesPerTenant).
-   */
-  const from = (table: string, edge: boolean, join = ''): string => {
-    if (q.tenantIds !== null) return `${table} r ${join} WHERE ${tenantFilter(d, 'r.tenant_id', q, params)}`;
-    return edge && opts.edgesPerTenant ? `tenants s JOIN ${table} r ON r.tenant_id = s.tenant_id ${join} WHERE TRUE` : `${table} r ${join} WHERE TRUE`;
+  /** Rows of `table` (alias r) of the tenants in scope; `edge`: a short range (see edgesPerTenant). */
+  const from = (table: string, edge: boolean): string => {
+    if (q.tenantIds !== null) return `${table} r WHERE ${tenantFilter(d, 'r.tenant_id', q, params)}`;
+    return edge && opts.edgesPerTenant ? `tenants s JOIN ${table} r ON r.tenant_id = s.tenant_id WHERE TRUE` : `${table} r WHERE TRUE`;
   };
   const range = (column: string, [a, b]: [number, number]): string => {
     params.push(a, b);
     return `r.${column} >= $${params.length - 1} AND r.${column} < $${params.length}`;
   };
-  const corrections = opts.days ? opts.dayCorrections : undefined;
-  const anchor = corrections?.anchor ?? 0;
   for (const kind of ['runs', 'predictions', 'samples'] as const) {
     if (!kinds.includes(kind)) continue;
     const src = KIND_SOURCES[kind];
     for (const days of dayRanges) {
-      parts.push(`SELECT '${kind}' AS kind, r.tenant_id AS tenant_id, r.day * ${SLOTS_PER_DAY} + ${anchor} AS slot, ${src.values(d)}
+      parts.push(`SELECT '${kind}' AS kind, r.tenant_id AS tenant_id, r.day * ${SLOTS_PER_DAY} AS slot, ${src.values(d)}
         FROM ${from(src.dayTable, false)} AND ${range('day', days)}`);
-    }
-    if (corrections && corrections.slots.length > 0 && dayRanges.length > 0) {
-      // The listed slots, within their overall range (zone maps, index ranges), each once as
-      // itself (sign 1) and once negated at its day's anchor slot (sign −1).
-      const lo = Math.min(...corrections.slots);
-      const hi = Math.max(...corrections.slots) + 1;
-      params.push([...corrections.slots]);
-      const list = `$${params.length}`;
-      parts.push(`SELECT '${kind}' AS kind, r.tenant_id AS tenant_id,
-          CASE WHEN c.sign > 0 THEN r.slot ELSE ${d.floorDiv('r.slot', SLOTS_PER_DAY)} * ${SLOTS_PER_DAY} + ${anchor} END AS slot, ${src.values(d, 'c.sign')}
-        FROM ${from(src.slotTable, false, 'CROSS JOIN (VALUES (1), (-1)) c(sign)')} AND ${range('slot', [lo, hi])} AND ${d.inArray('r.slot', list)}`);
     }
     for (const slots of slotRanges) {
       parts.push(`SELECT '${kind}' AS kind, r.tenant_id AS tenant_id, r.slot AS slot, ${src.values(d)}

@@ -2,10 +2,10 @@ import { ValidationError } from '../domain/errors.ts';
 import type { Dialect, SqlValue } from '../storage/types.ts';
 import { GRANULARITIES, bucketIndexFor, generateBuckets, type Bucket, type Granularity } from './metrics/buckets.ts';
 import { MINUTE_MS } from './metrics/tz.ts';
-import { DAY_MS, SLOT_MS, SLOTS_PER_DAY } from '../ingest/rollups.ts';
+import { DAY_MS, SLOT_MS } from '../ingest/rollups.ts';
 import { FINISHED_RUN_SQL, num, numOrNull, ratio, type ReportQuery } from './common.ts';
 import { FX_PARTS, fxMean, fxSumsSql, fxTotalOf } from './metrics/exact-sum.ts';
-import { slotUnionSql, splitNested } from './rollup-source.ts';
+import { slotUnionSql } from './rollup-source.ts';
 import type { ReportDefinition, ReportEnv } from './registry.ts';
 
 /** One trend bucket (contract "GET /reports/trends/{tenant_id}", precise readings 5 and 10). */
@@ -192,45 +192,6 @@ export function bucketIndexSql(d: Dialect, slot: string, buckets: readonly Bucke
 }
 
 /**
- * For buckets whose edges lie on 15-minute slots but not all on UTC midnights: which slot of a
- * whole UTC day stands for the day's rollup row (its first or its last, whichever needs fewer
- * corrections over the period) and the slots of whole days in another bucket than that one
- * (slotUnionSql, `dayCorrections`). Undefined when they would be half the slots or more (hour
- * buckets): reading the slots themselves is then cheaper.
- */
-export function dayCorrectionsFor(q: ReportQuery, buckets: readonly Bucket[]): { anchor: number; slots: number[] } | undefined {
-  const wholeDays = splitNested(q.fromMs, q.toMs, [DAY_MS, SLOT_MS]).whole[0]!;
-  const starts = buckets.slice(1).map((b) => b.startMs);
-  const tails: number[] = [];
-  const heads: number[] = [];
-  let daysCount = 0;
-  let k = 0;
-  for (const [a, b] of wholeDays) {
-    for (let day = a; day < b; day++) {
-      daysCount++;
-      const dayStart = day * DAY_MS;
-      while (k < starts.length && starts[k]! <= dayStart) k++;
-      // Bucket edges strictly inside the day: from the first on, every slot is in a later bucket
-      // than the day's first slot; before the last, every slot is in an earlier one than its last.
-      let first = -1;
-      let last = -1;
-      for (let j = k; j < starts.length && starts[j]! < dayStart + DAY_MS; j++) {
-        if (first < 0) first = starts[j]!;
-        last = starts[j]!;
-      }
-      if (first < 0) continue;
-      const firstSlot = day * SLOTS_PER_DAY;
-      for (let s = first / SLOT_MS; s < firstSlot + SLOTS_PER_DAY; s++) tails.push(s);
-      for (let s = firstSlot; s < last / SLOT_MS; s++) heads.push(s);
-    }
-  }
-  const useTails = tails.length <= heads.length;
-  const slots = useTails ? tails : heads;
-  if (slots.length * 2 >= daysCount * SLOTS_PER_DAY) return undefined;
-  return { anchor: useTails ? 0 : SLOTS_PER_DAY - 1, slots };
-}
-
-/**
  * Sums per (kind, bucket): runs, predictions and samples from the 15-minute rollups (raw rows
  * only for partial edge slots), incidents from raw rows (they are few), in one statement.
  * `slot` of the returned rows is the bucket index.
@@ -240,14 +201,8 @@ async function loadRolledUpBuckets(env: ReportEnv, q: ReportQuery, tenantId: str
   const params: SqlValue[] = [];
   // Buckets whose edges all lie on UTC midnights (day or week buckets in UTC) hold whole UTC days:
   // those are read from the day rollups; any other bucketing keeps to slots.
-  const aligned = buckets.every((b, i) => i === 0 || b.startMs % DAY_MS === 0);
-  // Day or week buckets of another zone: whole UTC days from the day rollups all the same, each
-  // corrected by the slots past (or before) the local midnight inside it.
-  const dayCorrections = aligned ? undefined : dayCorrectionsFor(q, buckets);
-  const union = slotUnionSql(d, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples', 'incidents'], params, {
-    days: aligned || dayCorrections !== undefined,
-    dayCorrections,
-  });
+  const days = buckets.every((b, i) => i === 0 || b.startMs % DAY_MS === 0);
+  const union = slotUnionSql(d, { ...q, tenantIds: [tenantId] }, ['runs', 'predictions', 'samples', 'incidents'], params, { days });
   const rows = await env.storage.query<Record<string, unknown>>(
     `SELECT kind, ${bucketIndexSql(d, 'slot', buckets, q.fromMs, q.toMs, params)} AS b, sum(n) AS n, sum(failed) AS failed,
             sum(finished) AS finished, sum(sum1) AS value_sum,

@@ -269,8 +269,8 @@ await describeEachEngine('reports from day rollups', (engine) => {
       });
     }
   }
-  // Day rows corrected by the slots before the local midnight (New York: 04:00 UTC, the day's
-  // last slot stands for it), and across a DST change (London, 29 March 2026: 00:00 → 23:00 UTC).
+  // Local midnight early in the UTC day (New York: 04:00 UTC), and a DST change inside the data
+  // (London, 29 March 2026: midnight moves from 00:00 to 23:00 UTC).
   for (const tz of ['America/New_York', 'Europe/London']) {
     it(`day trends equal the raw rows for any period (${tz})`, async () => {
       await fc.assert(checkTrends(storage, tz, 'day'), { numRuns: 20 });

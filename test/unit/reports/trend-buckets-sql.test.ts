@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SLOT_MS } from '../../../src/ingest/rollups.ts';
 import { bucketIndexFor, generateBuckets, type Granularity } from '../../../src/reports/metrics/buckets.ts';
-import { bucketIndexSql, dayCorrectionsFor } from '../../../src/reports/trends.ts';
+import { bucketIndexSql } from '../../../src/reports/trends.ts';
 import type { Dialect, SqlValue } from '../../../src/storage/types.ts';
 
 /** Just enough of a dialect to evaluate the generated expression in JS. */
@@ -63,58 +63,5 @@ describe('bucketIndexSql', () => {
       return bucketIndexSql(jsDialect, 'slot', generateBuckets(fromMs, toMs, 'Asia/Kathmandu', 'day'), fromMs, toMs, []);
     };
     assert.equal(text('2026-08-02T18:15:00Z', '2026-10-31T18:15:00Z'), text('2026-05-02T18:15:00Z', '2026-07-31T18:15:00Z'));
-  });
-});
-
-describe('dayCorrectionsFor', () => {
-  const DAY = 86_400_000;
-  const SLOTS = DAY / SLOT_MS;
-  const period = (tz: string, granularity: Granularity, from: string, to: string) => {
-    const q = { fromMs: Date.parse(from), toMs: Date.parse(to), tz, tenantIds: ['t'] };
-    return { q, buckets: generateBuckets(q.fromMs, q.toMs, tz, granularity) };
-  };
-
-  /**
-   * The property the SQL relies on: every slot of a whole UTC day is either listed or in the
-   * bucket of the day's anchor slot, and every listed slot is in another bucket than its anchor.
-   */
-  function assertCorrections(tz: string, granularity: Granularity, from: string, to: string) {
-    const { q, buckets } = period(tz, granularity, from, to);
-    const c = dayCorrectionsFor(q, buckets)!;
-    assert.ok(c, `${tz} ${granularity}: corrections`);
-    const listed = new Set(c.slots);
-    assert.equal(listed.size, c.slots.length, 'no slot twice');
-    for (let day = Math.ceil(q.fromMs / DAY); (day + 1) * DAY <= q.toMs; day++) {
-      const anchor = bucketIndexFor(buckets, (day * SLOTS + c.anchor) * SLOT_MS);
-      for (let s = day * SLOTS; s < (day + 1) * SLOTS; s++) {
-        const other = bucketIndexFor(buckets, s * SLOT_MS) !== anchor;
-        assert.equal(listed.has(s), other, `${tz} slot ${s} (day ${day})`);
-      }
-    }
-    return c;
-  }
-
-  it('Asia/Kathmandu days: the day row stands for its first slot, the 23 slots from 18:15 UTC are corrections', () => {
-    const c = assertCorrections('Asia/Kathmandu', 'day', '2026-08-02T18:15:00Z', '2026-10-31T18:15:00Z');
-    assert.equal(c.anchor, 0);
-    assert.equal(c.slots.length, 89 * 23);
-  });
-
-  it('America/New_York days: the day row stands for its last slot, the 16 slots before 04:00 UTC are corrections', () => {
-    const c = assertCorrections('America/New_York', 'day', '2026-08-03T04:00:00Z', '2026-09-02T04:00:00Z');
-    assert.equal(c.anchor, SLOTS - 1);
-    assert.equal(c.slots.length, 29 * 16);
-  });
-
-  it('across DST changes and for week buckets', () => {
-    assertCorrections('Europe/London', 'day', '2026-03-20T00:00:00Z', '2026-04-10T00:00:00Z');
-    assertCorrections('America/New_York', 'day', '2026-10-25T04:00:00Z', '2026-11-10T05:00:00Z');
-    const week = assertCorrections('Asia/Kathmandu', 'week', '2026-08-02T18:15:00Z', '2026-10-31T18:15:00Z');
-    assert.ok(week.slots.length <= 13 * 23);
-  });
-
-  it('none for hour buckets (half the slots or more would be corrections)', () => {
-    const { q, buckets } = period('Asia/Kathmandu', 'hour', '2026-08-02T18:15:00Z', '2026-08-09T18:15:00Z');
-    assert.equal(dayCorrectionsFor(q, buckets), undefined);
   });
 });
