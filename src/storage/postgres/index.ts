@@ -181,6 +181,7 @@ function sessionOptions(opts: PostgresOptions): string | undefined {
 
 /** Storage on PostgreSQL: a connection pool, transactions on one checked-out client. */
 export async function createPostgresStorage(opts: PostgresOptions): Promise<Storage> {
+  const options = sessionOptions(opts);
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.poolSize,
@@ -189,7 +190,7 @@ export async function createPostgresStorage(opts: PostgresOptions): Promise<Stor
     idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? 120_000,
     // Validated by config (PG_WORK_MEM, PG_PARALLEL_WORKERS): digits and a unit, nothing to quote.
-    ...(sessionOptions(opts) ? { options: sessionOptions(opts) } : {}),
+    ...(options ? { options } : {}),
     // Detects a server that vanished without closing the socket (a cut network) on idle clients.
     keepAlive: true,
   });
