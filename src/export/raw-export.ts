@@ -2,11 +2,12 @@ import { Readable } from 'node:stream';
 import type { IngestKindName } from '../ingest/kinds.ts';
 import { KIND_SPECS } from '../ingest/kinds.ts';
 import { INGEST_FIELDS, formatUtcTimestamp } from '../ingest/records.ts';
+import { validatedValues } from '../ingest/validate.ts';
 import { tenantFilter, type ReportQuery } from '../reports/common.ts';
 import { TABLE_COLUMNS } from '../storage/schema.ts';
 import type { CsvRecordQuery, SqlValue, Storage } from '../storage/types.ts';
-import { csvLine } from './csv.ts';
-import { csvRecordSql, type CsvCellSpec } from './csv-sql.ts';
+import { csvLine, formatCsvCell } from './csv.ts';
+import { csvRecordSql, type CsvCellKind, type CsvCellSpec } from './csv-sql.ts';
 
 /** Raw export types and the record kind behind each (contract reading 14). */
 export const RAW_EXPORTS: Record<string, IngestKindName> = {
@@ -36,13 +37,25 @@ export function rawColumns(kind: IngestKindName): string[] {
   return [...INGEST_FIELDS[kind]];
 }
 
+/**
+ * How a text field is written, from what validation lets it hold: enum words that need no guard
+ * or quotes (checked here, against the JS formatter's own rule) are written as stored; tenant ids
+ * ([A-Za-z0-9_-], so never quoted) only get the guard (a leading `-`); anything else gets both.
+ */
+function textCellKind(kind: IngestKindName, field: string): CsvCellKind {
+  const values = validatedValues(kind, field);
+  if (values === 'tenant') return 'guardedText';
+  if (values && values.enum.every((v) => formatCsvCell(v) === v)) return 'plainText';
+  return 'text';
+}
+
 /** How each ingest field is written: stored text, a double, or epoch ms as ISO 8601. */
 function rawCells(kind: IngestKindName): CsvCellSpec[] {
   const types = new Map(TABLE_COLUMNS[KIND_SPECS[kind].table]!.map(([name, type]) => [name, type]));
   return INGEST_FIELDS[kind].map((field) => {
     const { column, timestamp } = columnOf(kind, field);
     const type = types.get(column);
-    return { expr: column, kind: timestamp ? 'timestamp' : type === 'text' ? 'text' : 'number' };
+    return { expr: column, kind: timestamp ? 'timestamp' : type === 'text' ? textCellKind(kind, field) : 'number' };
   });
 }
 

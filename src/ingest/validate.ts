@@ -135,6 +135,18 @@ const SPECS: { readonly [K in IngestKind]: Readonly<Record<string, FieldSpec>> }
   },
 };
 
+/**
+ * The values an ingest field of `kind` can hold once validated, where validation restricts them
+ * more than "any text": `enum` (one of the listed words) or `tenant` (TENANT_ID_PATTERN); null for
+ * free text, ids, timestamps and numbers. Lets the CSV export skip checks that cannot succeed
+ * (raw-export.ts).
+ */
+export function validatedValues(kind: IngestKind, field: string): { enum: readonly string[] } | 'tenant' | null {
+  if (field === 'tenant_id') return 'tenant';
+  const spec = SPECS[kind][field];
+  return spec?.type === 'enum' ? { enum: spec.values } : null;
+}
+
 /** Outcome of checking one field: a value (null = absent) or an error message. */
 type Checked = { ok: true; value: unknown } | { ok: false; message: string };
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, it } from 'node:test';
-import { createCsvStream } from '../../src/export/csv.ts';
+import { CSV_QUOTE_TRIGGERS, createCsvStream } from '../../src/export/csv.ts';
+import { TENANT_ID_PATTERN } from '../../src/ingest/validate.ts';
 import { RAW_EXPORTS, openRawCsvStream, rawColumns, streamRawRecords } from '../../src/export/raw-export.ts';
 import type { IngestKindName } from '../../src/ingest/kinds.ts';
 import type { ReportQuery } from '../../src/reports/common.ts';
@@ -124,9 +125,9 @@ await describeEachEngine('CSV fast path', (engine) => {
     if (engine === 'duckdb') await storage.migrate();
     await storage.transaction(async (tx) => {
       // Every record's tenant exists, as ingest guarantees (PostgreSQL lists tenants from this table).
-      await tx.insertMany('tenants', ['tenant_id', 'name', 'created_at_ms'], [['t-b', 'B', 0], ['T-a', 'A', 0], ['t_c', 'C', 0], ['fuzz', 'F', 0], ['dense', 'D', 0]]);
+      await tx.insertMany('tenants', ['tenant_id', 'name', 'created_at_ms'], [['t-b', 'B', 0], ['T-a', 'A', 0], ['t_c', 'C', 0], ['-lead', 'L', 0], ['fuzz', 'F', 0], ['dense', 'D', 0]]);
       for (const table of Object.values(TABLE_OF)) {
-        for (const [tenant, n] of [['t-b', 60], ['T-a', 45], ['t_c', 3]] as const) {
+        for (const [tenant, n] of [['t-b', 60], ['T-a', 45], ['t_c', 3], ['-lead', 4]] as const) {
           const { columns, rows } = rowsFor(table, tenant, n);
           await tx.insertMany(table, columns, rows);
         }
@@ -147,6 +148,17 @@ await describeEachEngine('CSV fast path', (engine) => {
       assert.ok(fast.equals(js));
     });
   }
+
+  it('guards a tenant id that starts with a formula trigger, and writes enum words as stored', async () => {
+    // Tenant ids are written with the guard only (their pattern admits no quote trigger), enum
+    // columns as stored: the shortcuts must not change a byte.
+    for (const c of CSV_QUOTE_TRIGGERS) assert.equal(TENANT_ID_PATTERN.test(`a${c}b`), false, `tenant ids cannot hold ${JSON.stringify(c)}`);
+    const lines = (await viaFastPath(storage, 'workflow_runs', { ...all, tenantIds: ['-lead'] })).toString('utf8').split('\r\n');
+    assert.equal(lines.length, 1 + 4 + 1);
+    for (const line of lines.slice(1, -1)) assert.match(line, /^[^,]*,'-lead,.*,succeeded,/);
+    const js = await viaJs(storage, 'incidents', { ...all, tenantIds: ['-lead'] });
+    assert.equal((await viaFastPath(storage, 'incidents', { ...all, tenantIds: ['-lead'] })).toString('utf8'), js.toString('utf8'));
+  });
 
   it('keeps the byte equality under a tenant scope and a period that cuts through the data', async () => {
     const q: ReportQuery = { fromMs: T0 + 1000, toMs: T0 + 5000, tz: 'UTC', tenantIds: ['t-b', 't_c'] };
