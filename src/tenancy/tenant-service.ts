@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { usdToMicros } from '../config.ts';
+import { TENANT_ID_PATTERN } from '../ingest/validate.ts';
 import { ConflictError, ForbiddenError, NotFoundError, TenantNotFoundError, ValidationError, type ErrorDetail } from '../domain/errors.ts';
 import type { Storage } from '../storage/types.ts';
 import type { Actor, ServiceContext } from './context.ts';
 import { generateKey, generateKeyId, hashKey } from './keys.ts';
 
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+// One pattern for tenant ids, at creation and at ingest (defined beside the ingest validation).
+export { TENANT_ID_PATTERN };
 
 /** Key ids are generated as `key_` + base64url; anything else names no key. */
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
