@@ -150,9 +150,9 @@ await describeEachEngine('CSV fast path', (engine) => {
   }
 
   it('guards a tenant id that starts with a formula trigger, and writes enum words as stored', async () => {
-    // Tenant ids are written with the guard only (their pattern admits no quote trigger), enum
-    // columns as stored: the shortcuts must not change a byte.
-    // The pattern that gates tenant creation (and ingest) admits none.
+    // Tenant ids are written with the guard only, enum columns as stored: the shortcuts must not
+    // change a byte. The guard-only shortcut rests on the tenant-id pattern (creation and ingest)
+    // admitting no quote trigger, checked first.
     for (const c of CSV_QUOTE_TRIGGERS) assert.equal(TENANT_ID_PATTERN.test(`a${c}b`), false, `tenant ids cannot hold ${JSON.stringify(c)}`);
     const lines = (await viaFastPath(storage, 'workflow_runs', { ...all, tenantIds: ['-lead'] })).toString('utf8').split('\r\n');
     assert.equal(lines.length, 1 + 4 + 1);
